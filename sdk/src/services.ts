@@ -75,6 +75,8 @@ export interface EventBus {
   publish(event: EventInput): EngineEvent;
   /** Buffered events matching `options`, then live ones until `until` or `close()`. */
   subscribe(options?: SubscribeOptions): EventSubscription;
+  /** How many subscriptions are live (`NEventsListener` in `/info`). */
+  listenerCount(): number;
 }
 
 /** Status of a plugin in the engine. */
@@ -112,6 +114,10 @@ export interface EngineInfo {
   readonly apiVersion: string;
   /** The lowest Docker API version served. */
   readonly minApiVersion: string;
+  /** The git commit keel was built from (`unknown` outside a git checkout). */
+  readonly gitCommit: string;
+  /** When keel was built (RFC 3339). */
+  readonly buildTime: string;
   /** The build's name (`default`, or a custom build's). */
   readonly buildName: string;
   /** Engine start time (ms since epoch). */

@@ -1,0 +1,155 @@
+/**
+ * Starts a real keeld (compiled, from dist/) on a temporary socket, data root and exec root, and
+ * runs the real docker CLI and keel CLI against it. Every daemon started here is stopped and its
+ * temporary directory removed by `stop()`; `stopAllDaemons()` is the safety net for afterAll.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const keeldPath = path.join(repoRoot, 'dist/bin/keeld.js');
+export const keelPath = path.join(repoRoot, 'dist/bin/keel.js');
+
+export interface StartOptions {
+  /** Extra keeld flags. */
+  args?: string[];
+  /** Written to `<tmp>/daemon.json` and passed as `--config-file`. */
+  config?: Record<string, unknown>;
+  /** Resolve even if the daemon exits before answering (to test start failures). */
+  expectFailure?: boolean;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Daemon {
+  tmp: string;
+  socket: string;
+  host: string;
+  dataRoot: string;
+  execRoot: string;
+  configFile: string;
+  proc: ChildProcess;
+  /** Everything keeld wrote to stdout and stderr so far. */
+  output(): string;
+  /** Environment for the docker/keel CLIs pointing at this daemon. */
+  env: NodeJS.ProcessEnv;
+  /** Resolves with the exit code once keeld has exited. */
+  exited: Promise<number | null>;
+  docker(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<RunResult>;
+  keel(args: string[], opts?: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
+  /** HTTP request over the unix socket. */
+  request(method: string, urlPath: string, body?: string | Buffer, headers?: Record<string, string>): Promise<HttpResult>;
+  /** SIGTERM (then SIGKILL after 10 s) and remove the temporary directory. */
+  stop(): Promise<number | null>;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json<T = any>(): T;
+}
+
+const running = new Set<Daemon>();
+
+export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as any).code === 'number' ? (err as any).code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    else child.stdin?.end();
+  });
+}
+
+export function httpRequest(socket: string, method: string, urlPath: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method, path: urlPath, headers: { Host: 'api.moby.localhost', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(15_000, () => req.destroy(new Error(`timeout: ${method} ${urlPath}`)));
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+async function waitForPing(socket: string, proc: ChildProcess, deadlineMs: number): Promise<boolean> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    if (proc.exitCode !== null || proc.signalCode !== null) return false;
+    try {
+      const r = await httpRequest(socket, 'GET', '/_ping');
+      if (r.status === 200) return true;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
+  const tmp = await mkdtemp(path.join(tmpdir(), 'keel-e2e-'));
+  const socket = path.join(tmp, 'keel.sock');
+  const dataRoot = path.join(tmp, 'data');
+  const execRoot = path.join(tmp, 'exec');
+  const configFile = path.join(tmp, 'daemon.json');
+  await mkdir(path.join(tmp, 'docker-config'), { recursive: true });
+  await writeFile(configFile, JSON.stringify(options.config ?? {}, null, 2));
+  const args = [keeldPath, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, ...(options.args ?? [])];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEEL_LOG_FORMAT: 'json' } });
+  let out = '';
+  proc.stdout!.on('data', (c) => (out += c));
+  proc.stderr!.on('data', (c) => (out += c));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, KEEL_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(tmp, 'docker-config'), NO_COLOR: '1' };
+  delete env.DOCKER_API_VERSION;
+  delete env.DOCKER_CONTEXT;
+  const daemon: Daemon = {
+    tmp, socket, host: `unix://${socket}`, dataRoot, execRoot, configFile, proc, env, exited,
+    output: () => out,
+    docker: (a, o = {}) => run('docker', a, { env, ...o }),
+    keel: (a, o = {}) => run(process.execPath, [keelPath, ...a], { ...o, env: { ...env, ...(o.env ?? {}) } }),
+    request: (m, p, b, h) => httpRequest(socket, m, p, b, h),
+    async stop() {
+      running.delete(daemon);
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      const code = await exited;
+      await rm(tmp, { recursive: true, force: true });
+      return code;
+    },
+  };
+  running.add(daemon);
+  const up = await waitForPing(socket, proc, 20_000);
+  if (!up && !options.expectFailure) {
+    await daemon.stop();
+    throw new Error(`keeld did not start:\n${out}`);
+  }
+  return daemon;
+}
+
+/** Stops every daemon this process started and has not stopped yet. */
+export async function stopAllDaemons(): Promise<void> {
+  await Promise.all([...running].map((d) => d.stop()));
+}
