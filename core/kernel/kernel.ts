@@ -13,7 +13,7 @@ import {
   type PluginStatus,
 } from '@keel/sdk';
 import type { EngineBuild } from './build.js';
-import type { DaemonConfig } from './config.js';
+import type { ConfigService } from '@keel/sdk';
 import { DiScope } from './di.js';
 import { DriverRegistry } from './driver-registry.js';
 import { MemoryEventBus } from './event-bus.js';
@@ -28,7 +28,7 @@ import path from 'node:path';
 /** What a kernel is made from. */
 export interface KernelOptions {
   readonly build: EngineBuild;
-  readonly config: DaemonConfig;
+  readonly config: ConfigService;
   readonly logger: Logger;
   readonly version: string;
   readonly gitCommit: string;

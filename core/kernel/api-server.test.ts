@@ -1,0 +1,141 @@
+import net from 'node:net';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { ConflictError, queryBool, queryFilters, type RouteDefinition } from '@keel/sdk';
+import { createFakeLogger } from '@keel/sdk/testkit';
+import { ApiServer, buildApiApp } from './api-server.js';
+import type { OwnedRoute } from './route-table.js';
+
+const own = (r: RouteDefinition): OwnedRoute => ({ ...r, pluginId: 'test.routes', methods: Array.isArray(r.method) ? r.method : [r.method as never] });
+
+const routes: OwnedRoute[] = [
+  own({ method: 'GET', path: '/things/json', handler: (req) => ({ all: queryBool(req, 'all'), filters: queryFilters(req, ['name']), v: req.apiVersion }) }),
+  own({ method: 'POST', path: '/things/create', handler: (req, reply) => void reply.status(201).json({ got: req.body ?? null }) }),
+  own({ method: 'DELETE', path: '/things/:id', handler: (req) => { throw new ConflictError(`thing ${req.params.id} is in use`); } }),
+  own({ method: 'GET', path: '/images/*', handler: (req) => ({ name: req.params['*'] }) }),
+  own({ method: 'POST', path: '/things/crash', handler: () => { throw new TypeError('undefined is not a function'); } }),
+  own({
+    method: 'POST', path: '/things/:id/attach',
+    handler: (_req, reply) => {
+      const sock = reply.hijack('application/vnd.docker.raw-stream');
+      sock.on('data', (d: Buffer) => sock.write(d.toString().toUpperCase()));
+      // Output written after the client's half-close must still arrive.
+      sock.on('end', () => setTimeout(() => sock.end('BYE\n'), 20));
+    },
+  }),
+];
+
+describe('API transport rules (inject)', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => { app = await buildApiApp({ routes, logger: createFakeLogger(), version: '9.9.9' }); });
+  afterAll(async () => { await app.close(); });
+
+  it('answers HEAD and GET /_ping with the headers the docker CLI reads', async () => {
+    for (const method of ['HEAD', 'GET'] as const) {
+      const r = await app.inject({ method, url: '/_ping' });
+      expect(r.statusCode).toBe(200);
+      expect(r.headers['api-version']).toBe('1.47');
+      expect(r.headers['ostype']).toBe('linux');
+      expect(r.headers['server']).toBe('Docker/keel-9.9.9 (linux)');
+      expect(r.body).toBe(method === 'GET' ? 'OK' : '');
+    }
+  });
+
+  it('serves routes with and without version prefixes in the served range', async () => {
+    for (const url of ['/things/json?all=1', '/v1.47/things/json?all=1', '/v1.40/things/json?all=1']) {
+      const r = await app.inject({ url });
+      expect(r.statusCode).toBe(200);
+      expect(r.headers['content-type']).toBe('application/json');
+    }
+    expect((await app.inject({ url: '/v1.41/things/json?all=0' })).json()).toMatchObject({ all: false, v: '1.41' });
+  });
+
+  it.each([
+    ['/v1.48/things/json', 'client version 1.48 is too new. Maximum supported API version is 1.47'],
+    ['/v1.39/things/json', 'client version 1.39 is too old. Minimum supported API version is 1.40, please upgrade your client to a newer version'],
+  ])('refuses %s with Docker\'s message', async (url, message) => {
+    const r = await app.inject({ url });
+    expect(r.statusCode).toBe(400);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(r.json()).toEqual({ message });
+  });
+
+  it('answers unknown routes with 404 page not found', async () => {
+    const r = await app.inject({ url: '/v1.47/nope' });
+    expect([r.statusCode, r.headers['content-type'], r.json()]).toEqual([404, 'application/json', { message: 'page not found' }]);
+  });
+
+  it('maps EngineError kinds to statuses; unexpected errors are 500 with their message', async () => {
+    expect((await app.inject({ method: 'DELETE', url: '/v1.47/things/x' })).statusCode).toBe(409);
+    const crash = await app.inject({ method: 'POST', url: '/things/crash' });
+    expect(crash.statusCode).toBe(500);
+    expect(crash.json()).toEqual({ message: 'undefined is not a function' });
+  });
+
+  it('accepts empty JSON bodies, refuses malformed ones and prototype poisoning with 400', async () => {
+    const empty = await app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '' });
+    expect([empty.statusCode, empty.json()]).toEqual([201, { got: null }]);
+    const bad = await app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '{"a":' });
+    expect([bad.statusCode, bad.headers['content-type']]).toEqual([400, 'application/json']);
+    expect(bad.json().message).toMatch(/invalid JSON body/);
+    const proto = await app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '{"__proto__":{"admin":true}}' });
+    expect(proto.statusCode).toBe(400);
+  });
+
+  it('routes image names with slashes and colons unescaped', async () => {
+    const r = await app.inject({ url: '/v1.47/images/localhost:5000/team/app:v1/json' });
+    expect(r.json()).toEqual({ name: 'localhost:5000/team/app:v1/json' });
+  });
+
+  it('parses filters in map and list form and rejects unknown keys', async () => {
+    const q = (f: string) => app.inject({ url: `/things/json?filters=${encodeURIComponent(f)}` });
+    expect((await q('{"name":{"web":true}}')).json().filters).toEqual({ name: ['web'] });
+    expect((await q('{"name":["a","b"]}')).json().filters).toEqual({ name: ['a', 'b'] });
+    const bad = await q('{"colour":["red"]}');
+    expect([bad.statusCode, bad.json()]).toEqual([400, { message: "invalid filter 'colour'" }]);
+  });
+});
+
+describe('API server on a unix socket', () => {
+  let dir: string;
+  let server: ApiServer;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'keel-api-'));
+    server = await ApiServer.start({ hosts: [`unix://${dir}/api.sock`], routes, logger: createFakeLogger(), version: '1' });
+  });
+  afterAll(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates the socket with mode 0660 and refuses a second server on it', async () => {
+    expect((await stat(`${dir}/api.sock`)).mode & 0o777).toBe(0o660);
+    await expect(ApiServer.start({ hosts: [`unix://${dir}/api.sock`], routes: [], logger: createFakeLogger(), version: '1' })).rejects.toThrow(/another daemon is already listening/);
+  });
+
+  it('replaces a stale socket file left by a crash', async () => {
+    const stale = `${dir}/stale.sock`;
+    await writeFile(stale, '');
+    const s2 = await ApiServer.start({ hosts: [`unix://${stale}`], routes: [], logger: createFakeLogger(), version: '1' });
+    await s2.close();
+    await expect(stat(stale)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('hijacks with 101, keeps stdin bytes sent with the headers, and writes after half-close', async () => {
+    const sock = net.connect(`${dir}/api.sock`);
+    await new Promise((r) => sock.once('connect', r));
+    const chunks: Buffer[] = [];
+    sock.on('data', (c) => chunks.push(c));
+    const ended = new Promise((r) => sock.once('end', r));
+    // Headers and the first stdin bytes in one write, then half-close.
+    sock.end('POST /v1.47/things/abc/attach?stream=1&stdin=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: text/plain\r\n\r\nhello\n');
+    await ended;
+    const text = Buffer.concat(chunks).toString();
+    expect(text).toMatch(/^HTTP\/1\.1 101 UPGRADED\r\n/);
+    expect(text).toContain('Content-Type: application/vnd.docker.raw-stream');
+    expect(text.endsWith('HELLO\nBYE\n')).toBe(true);
+  });
+});

@@ -1,0 +1,9 @@
+/**
+ * `@keel/sdk/testkit`: fakes of the core services, `startTestEngine()` to boot plugins without
+ * the kernel, and (as driver issues land) one conformance suite per driver kind.
+ * @packageDocumentation
+ */
+export * from './fakes.js';
+export * from './fake-hooks.js';
+export * from './fake-router.js';
+export * from './test-engine.js';
