@@ -10,7 +10,7 @@ import { systemHooks } from './system-hooks.js';
 import { registerSystemRoutes } from './system-routes.js';
 import { SystemService } from './system-service.js';
 
-export { systemHooks, type SystemInfoBody } from './system-hooks.js';
+export { systemHooks, type SystemDfBody, type SystemInfoBody } from './system-hooks.js';
 
 /** The system service plugin. */
 export const systemServicePlugin = definePlugin({

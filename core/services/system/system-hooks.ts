@@ -1,6 +1,7 @@
 /**
- * Hooks of the system service. Services that own objects (containers, images …) tap `info` to
- * fill in their counts and details of `GET /info`; the system service knows none of them.
+ * Hooks of the system service. Services that own objects (containers, images …) tap `info` and
+ * `df` to fill in their parts of `GET /info` and `GET /system/df`; the system service knows none
+ * of them.
  */
 import { createHookSetRef, waterfallHook } from '@keel/sdk';
 
@@ -14,8 +15,19 @@ export interface SystemInfoBody extends Record<string, unknown> {
   Warnings: string[];
 }
 
+/** `GET /system/df`'s body, in Docker's field names. */
+export interface SystemDfBody extends Record<string, unknown> {
+  LayersSize: number;
+  Images: unknown[];
+  Containers: unknown[];
+  Volumes: unknown[];
+  BuildCache: unknown[];
+}
+
 /** The system service's hook set. */
 export const systemHooks = createHookSetRef('system.info', {
   /** Waterfall over the `/info` body: add your figures, return the body. */
   info: waterfallHook<SystemInfoBody>(),
+  /** Waterfall over the `/system/df` body: images, containers and volumes services fill their parts. */
+  df: waterfallHook<SystemDfBody>(),
 });

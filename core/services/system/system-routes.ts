@@ -11,6 +11,7 @@ const EVENT_FILTERS = ['type', 'event', 'image', 'label', 'scope', 'container', 
 export function registerSystemRoutes(router: HttpRouter, system: SystemService, events: EventBus, engine: EngineInfo): void {
   router.route({ method: 'GET', path: '/version', handler: () => system.version() });
   router.route({ method: 'GET', path: '/info', handler: () => system.info() });
+  router.route({ method: 'GET', path: '/system/df', handler: () => system.df() });
   router.route({ method: 'GET', path: '/_engine/plugins', handler: () => engine.plugins() });
   router.route({
     method: 'GET',

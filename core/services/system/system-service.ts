@@ -5,7 +5,7 @@
 import os from 'node:os';
 import type { ConfigService, DriverSet, EngineInfo, HookSetCaller, OciRuntime } from '@keel/sdk';
 import { openFds, sysctlOn, type HostFacts } from './host-facts.js';
-import type { SystemInfoBody, systemHooks } from './system-hooks.js';
+import type { SystemDfBody, SystemInfoBody, systemHooks } from './system-hooks.js';
 
 /** What the system service reads from. */
 export interface SystemServiceDeps {
@@ -38,6 +38,11 @@ export class SystemService {
       Version: engine.version, ApiVersion: engine.apiVersion, MinAPIVersion: engine.minApiVersion, GitCommit: engine.gitCommit,
       GoVersion: details.GoVersion, Os: 'linux', Arch: facts.goArch, KernelVersion: facts.kernelVersion, Experimental: experimental, BuildTime: engine.buildTime,
     };
+  }
+
+  /** `GET /system/df`: every part is filled by the services that own the objects. */
+  df(): Promise<SystemDfBody> {
+    return this.d.hooks.call('df', { LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] });
   }
 
   /** `GET /info`. */
