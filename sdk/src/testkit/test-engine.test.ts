@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { coreServices, createServiceRef, definePlugin, drivers, NotSupportedError, type LogDriver } from '../index.js';
 import { mockService, startTestEngine } from './index.js';
@@ -34,7 +36,9 @@ describe('startTestEngine', () => {
     }
   });
 
-  it('says what is missing when a dependency has no provider', async () => {
+  it('says what is missing when a dependency has no provider, and leaves no temp dir', async () => {
+    const before = (await readdir(tmpdir())).filter((n) => n.startsWith('keel-testengine-'));
     await expect(startTestEngine({ plugins: [greeter] })).rejects.toThrow(/core\.greeter depends on test\.clock: add its plugin to the test engine or mockService\(\) it/);
+    expect((await readdir(tmpdir())).filter((n) => n.startsWith('keel-testengine-'))).toEqual(before);
   });
 });

@@ -60,6 +60,15 @@ export interface TestEngine {
 /** Boots `plugins` with fakes. Init errors other than NotSupported are thrown (tests want them). */
 export async function startTestEngine(options: TestEngineOptions): Promise<TestEngine> {
   const root = await mkdtemp(path.join(tmpdir(), 'keel-testengine-'));
+  try {
+    return await boot(options, root);
+  } catch (err) {
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function boot(options: TestEngineOptions, root: string): Promise<TestEngine> {
   const logs: LogRecord[] = [];
   const logger = createFakeLogger(logs);
   const events = new FakeEventBus();
