@@ -43,7 +43,7 @@ export interface Daemon {
   env: NodeJS.ProcessEnv;
   /** Resolves with the exit code once keeld has exited. */
   exited: Promise<number | null>;
-  docker(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<RunResult>;
+  docker(args: string[], opts?: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
   keel(args: string[], opts?: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
   /** HTTP request over the unix socket. */
   request(method: string, urlPath: string, body?: string | Buffer, headers?: Record<string, string>): Promise<HttpResult>;
@@ -124,7 +124,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
   const daemon: Daemon = {
     tmp, socket, host: `unix://${socket}`, dataRoot, execRoot, configFile, proc, env, exited,
     output: () => out,
-    docker: (a, o = {}) => run('docker', a, { env, ...o }),
+    docker: (a, o = {}) => run('docker', a, { ...o, env: { ...env, ...(o.env ?? {}) } }),
     keel: (a, o = {}) => run(process.execPath, [keelPath, ...a], { ...o, env: { ...env, ...(o.env ?? {}) } }),
     request: (m, p, b, h) => httpRequest(socket, m, p, b, h),
     async stop() {
