@@ -8,6 +8,7 @@ const sdkSrc = fileURLToPath(new URL('./sdk/src/', import.meta.url));
 const alias = [
   { find: /^@keel\/sdk\/testkit$/, replacement: `${sdkSrc}testkit/index.ts` },
   { find: /^@keel\/sdk\/tar$/, replacement: `${sdkSrc}tar/index.ts` },
+  { find: /^@keel\/sdk\/layers$/, replacement: `${sdkSrc}layers/index.ts` },
   { find: /^@keel\/sdk$/, replacement: `${sdkSrc}index.ts` },
 ];
 

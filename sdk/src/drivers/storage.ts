@@ -51,6 +51,8 @@ export interface StorageDriver extends DriverBase<StorageCapabilities> {
   unmount(id: string, options?: CallOptions): Promise<void>;
   /** True when the layer exists. */
   exists(id: string, options?: CallOptions): Promise<boolean>;
+  /** Every layer id the driver holds (lets the engine remove what a crash orphaned). */
+  list(options?: CallOptions): Promise<string[]>;
   /** The layer's changes against its parent as a tar stream (whiteouts as `.wh.` entries). */
   diff(id: string, options?: CallOptions): Promise<Readable>;
   /** Applies a tar stream (with `.wh.` whiteouts) to a layer; returns the bytes applied. */

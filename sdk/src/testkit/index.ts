@@ -7,3 +7,4 @@ export * from './fakes.js';
 export * from './fake-hooks.js';
 export * from './fake-router.js';
 export * from './test-engine.js';
+export * from './storage-conformance.js';
