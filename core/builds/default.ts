@@ -2,12 +2,15 @@
  * The default engine build: what `keeld` runs unless told otherwise. Drivers join this list as
  * their issues land; the defaults name the drivers Docker users expect.
  */
+import { overlay2StoragePlugin } from '../../plugins/storage/overlay2/index.js';
+import { vfsStoragePlugin } from '../../plugins/storage/vfs/index.js';
 import { defineBuild } from '../kernel/build.js';
+import { imagesServicePlugin } from '../services/images/index.js';
 import { systemServicePlugin } from '../services/system/index.js';
 
 export const defaultBuild = defineBuild({
   name: 'default',
-  plugins: [systemServicePlugin],
+  plugins: [systemServicePlugin, overlay2StoragePlugin, vfsStoragePlugin, imagesServicePlugin],
   defaults: { storage: 'overlay2', network: 'bridge', log: 'json-file', runtime: 'runc' },
-  required: ['core.system'],
+  required: ['core.system', 'core.images'],
 });

@@ -49,7 +49,7 @@ export class ImagesService {
   /** Uncompressed size of an image's layers. */
   async sizeOf(image: Image): Promise<number> {
     let size = 0;
-    for (const c of image.chainIds) size += (await this.d.layers.get(c))?.size ?? 0;
+    for (const c of image.chainIds) size += (await this.d.layers.get(c))?.unpacked ?? 0;
     return size;
   }
 
@@ -79,7 +79,7 @@ export class ImagesService {
   async history(name: string): Promise<Array<Record<string, unknown>>> {
     const image = await this.d.images.resolve(name);
     const history = image.config.history ?? [];
-    const sizes = await Promise.all(image.chainIds.map(async (c) => (await this.d.layers.get(c))?.size ?? 0));
+    const sizes = await Promise.all(image.chainIds.map(async (c) => (await this.d.layers.get(c))?.unpacked ?? 0));
     let layer = 0;
     const rows = history.map((h) => ({
       Id: '<missing>', Created: seconds(h.created), CreatedBy: h.created_by ?? '', Tags: null as string[] | null,
@@ -165,10 +165,10 @@ export class ImagesService {
     const users = new Map<string, number>();
     for (const i of images) for (const c of i.chainIds) users.set(c, (users.get(c) ?? 0) + 1);
     let layersSize = 0;
-    for (const l of await this.d.layers.list()) layersSize += l.size;
+    for (const l of await this.d.layers.list()) layersSize += l.unpacked;
     const rows = await Promise.all(images.map(async (i) => {
       let shared = 0;
-      for (const c of i.chainIds) if ((users.get(c) ?? 0) > 1) shared += (await this.d.layers.get(c))?.size ?? 0;
+      for (const c of i.chainIds) if ((users.get(c) ?? 0) > 1) shared += (await this.d.layers.get(c))?.unpacked ?? 0;
       return { ...(await this.summary(i, shared)), Containers: 0 };
     }));
     return { LayersSize: layersSize, Images: rows };

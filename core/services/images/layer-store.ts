@@ -20,6 +20,8 @@ export interface LayerRecord {
   readonly driver: string;
   /** Bytes of the uncompressed layer tar. */
   readonly size: number;
+  /** Bytes of the layer's unpacked content, as Docker reports image sizes. */
+  readonly unpacked: number;
 }
 
 /** chainID of `diffId` on `parent`. */
@@ -81,9 +83,12 @@ export class LayerStore {
       await driver.applyDiff(cacheId, this.blobs.open(diffId));
     } catch (err) {
       await driver.remove(cacheId).catch(() => undefined);
+      // The refused tar's blob goes too, unless another layer has the same content.
+      if (!(await this.list()).some((r) => r.diffId === diffId)) await this.blobs.delete(diffId);
       throw err;
     }
-    const record: LayerRecord = { chainId: chain, diffId, cacheId, driver: name, size, ...(parent ? { parent } : {}) };
+    const unpacked = (await driver.usage(cacheId)).size;
+    const record: LayerRecord = { chainId: chain, diffId, cacheId, driver: name, size, unpacked, ...(parent ? { parent } : {}) };
     await this.state.put(chain.replace(':', '/'), record);
     return { record, reused: false };
   }

@@ -3,7 +3,7 @@
  * on any filesystem, which makes it the fallback where overlayfs is missing.
  */
 import { execFile } from 'node:child_process';
-import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, lstat, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -99,8 +99,19 @@ export class VfsDriver implements StorageDriver {
     return exportChanges(this.dir(id), await this.changes(id));
   }
 
+  /** The layer's own bytes: what it adds or changes over its parent (the rest is the parent's copy). */
   async usage(id: string): Promise<LayerUsage> {
-    return treeUsage(this.dir(id));
+    const parent = await this.parentOf(id);
+    if (!parent) return treeUsage(this.dir(id));
+    let size = 0;
+    let inodes = 0;
+    for (const c of await this.changes(id)) {
+      if (c.kind === 2) continue;
+      const s = await lstat(path.join(this.dir(id), c.path));
+      inodes++;
+      if (!s.isDirectory()) size += s.size;
+    }
+    return { size, inodes };
   }
 
   async status(_options?: CallOptions): Promise<Array<[string, string]>> {

@@ -67,7 +67,12 @@ export async function extractLayer(source: Source, root: string, options: Extrac
     const rel = cleanEntryPath(h.path);
     if (!rel) continue; // the root itself
     const base = path.posix.basename(rel);
-    const parent = await resolveInRoot(root, path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel), true);
+    const dirRel = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
+    const parent = await resolveInRoot(root, dirRel, true);
+    if (parent !== path.join(root, dirRel) && !(await lstat(parent).then((st) => st.isDirectory(), () => false))) {
+      // Like Docker: writing below a symlink is fine only where its target exists in the layer.
+      throw new TarError('ERR_TAR_PATH_ESCAPE', 'archive entry is below a symlink that points outside the layer', h.path);
+    }
     await mkdir(parent, { recursive: true, mode: 0o755 });
     if (mode !== 'keep' && base.startsWith(WH)) {
       if (base === OPAQUE) {

@@ -115,6 +115,7 @@ describe('extractLayer: hostile archives', () => {
     ['a deep ../ entry', [[{ path: 'a/../../canary/x', type: 'file' }, 'pwned']]],
     ['a relative symlink climbing out', [[{ path: 'evil', type: 'symlink', linkpath: '../canary' }], [{ path: 'evil/x', type: 'file' }, 'pwned']]],
     ['a hardlink climbing out', [[{ path: 'h', type: 'hardlink', linkpath: '../canary/secret' }]]],
+    ['a write below an absolute symlink to the host', [[{ path: 'evil', type: 'symlink', linkpath: '/tmp' }], [{ path: 'evil/pwned', type: 'file' }, 'pwned']]],
   ];
   it.each(cases)('refuses %s and leaves the host alone', async (_what, entries) => {
     const err = await extractLayer(Readable.from([await tarOf(entries)]), root).catch((e) => e);
@@ -124,19 +125,21 @@ describe('extractLayer: hostile archives', () => {
     await canaryIntact();
   });
 
-  it('keeps absolute paths and writes through absolute symlinks inside the root only', async () => {
+  it('keeps absolute paths and resolves absolute symlinks inside the root', async () => {
     const buf = await tarOf([
       [{ path: '/etc/abs-file', type: 'file' }, 'inside'],
-      [{ path: 'evil', type: 'symlink', linkpath: canary }],
-      [{ path: 'evil/pwned', type: 'file' }, 'contained'],
+      [{ path: 'run/', type: 'dir' }],
+      [{ path: 'var/', type: 'dir' }],
+      [{ path: 'var/run', type: 'symlink', linkpath: '/run' }],
+      [{ path: 'var/run/pid', type: 'file' }, 'contained'],
       [{ path: 'up', type: 'symlink', linkpath: '/../../../..' }],
       [{ path: 'up/tmp-escape', type: 'file' }, 'contained too'],
       [{ path: 'etcpw', type: 'hardlink', linkpath: '/etc/abs-file' }],
     ]);
     await extractLayer(Readable.from([buf]), root);
     expect(await readFile(path.join(root, 'etc/abs-file'), 'utf8')).toBe('inside');
-    expect(await readlink(path.join(root, 'evil'))).toBe(canary);
-    expect(await readFile(path.join(root, canary, 'pwned'), 'utf8')).toBe('contained');
+    expect(await readlink(path.join(root, 'var/run'))).toBe('/run');
+    expect(await readFile(path.join(root, 'run/pid'), 'utf8')).toBe('contained');
     expect(await readFile(path.join(root, 'tmp-escape'), 'utf8')).toBe('contained too');
     expect((await stat(path.join(root, 'etcpw'))).ino).toBe((await stat(path.join(root, 'etc/abs-file'))).ino);
     await canaryIntact();
