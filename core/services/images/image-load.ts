@@ -4,7 +4,7 @@
  * registered against the DiffID its config promises. Images become visible only once all their
  * layers are in; on any failure, what this load added is collected and the staging removed.
  */
-import { open, mkdir, rm } from 'node:fs/promises';
+import { open, mkdir, rm, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -52,12 +52,13 @@ export async function* loadImages(body: Readable, deps: LoadDeps, quiet: boolean
       if (diffIds.length !== img.layerFiles.length) throw new InvalidArgumentError(`invalid image archive: the config lists ${diffIds.length} layers, the manifest ${img.layerFiles.length}`);
       for (const [i, file] of img.layerFiles.entries()) {
         const id = diffIds[i]!.slice(7, 19);
-        if (!quiet) yield { status: 'Loading layer', progressDetail: { current: 0, total: 1 }, progress: progressBar(0, 1), id };
+        const total = (await stat(file)).size;
+        if (!quiet) yield { status: 'Loading layer', progressDetail: { current: 0, total }, progress: progressBar(0, total), id };
         const { record } = await deps.layers.register(parent, await openLayer(file), diffIds[i]).catch((err: Error) => {
           throw new InvalidArgumentError(`invalid image archive: layer ${i + 1} (${diffIds[i]}): ${err.message}`, { cause: err });
         });
         parent = record.chainId;
-        if (!quiet) yield { status: 'Loading layer', progressDetail: { current: record.size, total: record.size }, progress: progressBar(record.size, record.size), id };
+        if (!quiet) yield { status: 'Loading layer', progressDetail: { current: total, total }, progress: progressBar(total, total), id };
       }
       const image = await deps.images.create(img.configBytes);
       const names: string[] = [];
