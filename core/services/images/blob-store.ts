@@ -104,6 +104,26 @@ export class BlobStore {
     }
   }
 
+  /**
+   * Takes over a file already on this filesystem (a staged layer): hashes it in place, checks
+   * `expected`, and renames it into the store — no second copy of the bytes.
+   */
+  async adopt(file: string, expected?: string): Promise<{ digest: string; size: number }> {
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    const digest = `sha256:${hash.digest('hex')}`;
+    if (expected && digest !== expected) throw new InvalidArgumentError(`digest mismatch: expected ${expected}, got ${digest}`);
+    await mkdir(path.join(this.root, 'sha256'), { recursive: true, mode: 0o700 });
+    const fh = await open(file, 'r');
+    await fh.sync().finally(() => fh.close());
+    await rename(file, this.path(digest));
+    return { digest, size };
+  }
+
   async delete(digest: string): Promise<void> {
     await rm(this.path(digest), { force: true });
   }

@@ -14,7 +14,7 @@ import { InvalidArgumentError, type EventBus } from '@keel/sdk';
 import { extractLayer, maybeGunzip } from '@keel/sdk/tar';
 import { readArchive } from './archive-manifest.js';
 import type { ImageStore } from './image-store.js';
-import type { LayerStore } from './layer-store.js';
+import { chainId, type LayerStore } from './layer-store.js';
 import { progressBar } from './progress.js';
 import { familiarString, parseReference } from './reference.js';
 
@@ -28,14 +28,20 @@ export interface LoadDeps {
   readonly maxBytes: number;
 }
 
-/** Opens a layer file, decompressing gzip; zstd and other formats are refused clearly. */
-export async function openLayer(file: string): Promise<Readable> {
-  const fh = await open(file, 'r');
+/**
+ * A layer file as the layer store takes it: gzip as a decompressing stream, a plain tar as the
+ * file itself (adopted without a copy); zstd is refused clearly.
+ */
+export async function openLayer(file: string): Promise<Readable | { file: string }> {
+  // A plain layer already adopted by another chain of this archive is gone from staging; the
+  // layer store then finds its content by DiffID.
+  const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+  if (!fh) return { file };
   const head = Buffer.alloc(4);
   await fh.read(head, 0, 4, 0).finally(() => fh.close());
   if (head[0] === 0x1f && head[1] === 0x8b) return createReadStream(file).pipe(createGunzip());
   if (head.readUInt32LE(0) === 0xfd2fb528) throw new InvalidArgumentError(`layer ${path.basename(file)} is zstd-compressed, which keel cannot load yet`);
-  return createReadStream(file);
+  return { file };
 }
 
 /** Loads an archive; yields Docker's JSON progress messages. */
@@ -52,7 +58,14 @@ export async function* loadImages(body: Readable, deps: LoadDeps, quiet: boolean
       if (diffIds.length !== img.layerFiles.length) throw new InvalidArgumentError(`invalid image archive: the config lists ${diffIds.length} layers, the manifest ${img.layerFiles.length}`);
       for (const [i, file] of img.layerFiles.entries()) {
         const id = diffIds[i]!.slice(7, 19);
-        const total = (await stat(file)).size;
+        const known = await deps.layers.get(chainId(parent, diffIds[i]!));
+        if (known) {
+          // Already stored (by an earlier image of this archive, or before): nothing to read.
+          parent = known.chainId;
+          if (!quiet) yield { status: 'Loading layer', progressDetail: { current: known.size, total: known.size }, progress: progressBar(known.size, known.size), id };
+          continue;
+        }
+        const total = await stat(file).then((st) => st.size, () => 0);
         if (!quiet) yield { status: 'Loading layer', progressDetail: { current: 0, total }, progress: progressBar(0, total), id };
         const { record } = await deps.layers.register(parent, await openLayer(file), diffIds[i]).catch((err: Error) => {
           throw new InvalidArgumentError(`invalid image archive: layer ${i + 1} (${diffIds[i]}): ${err.message}`, { cause: err });

@@ -62,15 +62,19 @@ export class LayerStore {
    * Registers the layer `tar` (uncompressed) on `parent`. With `expectedDiffId`, an existing chain
    * is reused without reading the tar twice, and a tar with another digest is refused.
    */
-  async register(parent: string | undefined, tar: Readable, expectedDiffId?: string): Promise<{ record: LayerRecord; reused: boolean }> {
+  async register(parent: string | undefined, tar: Readable | { file: string }, expectedDiffId?: string): Promise<{ record: LayerRecord; reused: boolean }> {
     if (expectedDiffId) {
       const existing = await this.get(chainId(parent, expectedDiffId));
       if (existing && (await this.blobs.has(existing.diffId))) {
-        tar.resume();
+        if ('resume' in tar) tar.resume();
         return { record: existing, reused: true };
       }
     }
-    const { digest: diffId, size } = await this.blobs.ingest(tar, expectedDiffId);
+    // An uncompressed staged file is adopted in place; streams are copied in; content already
+    // stored (the same layer on another parent) is not stored twice.
+    const known = expectedDiffId && (await this.blobs.has(expectedDiffId)) ? { digest: expectedDiffId, size: await this.blobs.size(expectedDiffId) } : undefined;
+    if (known && 'resume' in tar) tar.resume();
+    const { digest: diffId, size } = known ?? ('file' in tar ? await this.blobs.adopt(tar.file, expectedDiffId) : await this.blobs.ingest(tar, expectedDiffId));
     const chain = chainId(parent, diffId);
     const existing = await this.get(chain);
     if (existing) return { record: existing, reused: true };
