@@ -9,6 +9,7 @@ const alias = [
   { find: /^@keel\/sdk\/testkit$/, replacement: `${sdkSrc}testkit/index.ts` },
   { find: /^@keel\/sdk\/tar$/, replacement: `${sdkSrc}tar/index.ts` },
   { find: /^@keel\/sdk\/layers$/, replacement: `${sdkSrc}layers/index.ts` },
+  { find: /^@keel\/sdk\/oci-cli$/, replacement: `${sdkSrc}oci-cli/index.ts` },
   { find: /^@keel\/sdk$/, replacement: `${sdkSrc}index.ts` },
 ];
 

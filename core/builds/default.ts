@@ -4,13 +4,15 @@
  */
 import { overlay2StoragePlugin } from '../../plugins/storage/overlay2/index.js';
 import { vfsStoragePlugin } from '../../plugins/storage/vfs/index.js';
+import { crunRuntimePlugin } from '../../plugins/runtime/crun/index.js';
+import { runcRuntimePlugin } from '../../plugins/runtime/runc/index.js';
 import { defineBuild } from '../kernel/build.js';
 import { imagesServicePlugin } from '../services/images/index.js';
 import { systemServicePlugin } from '../services/system/index.js';
 
 export const defaultBuild = defineBuild({
   name: 'default',
-  plugins: [systemServicePlugin, overlay2StoragePlugin, vfsStoragePlugin, imagesServicePlugin],
+  plugins: [systemServicePlugin, overlay2StoragePlugin, vfsStoragePlugin, runcRuntimePlugin, crunRuntimePlugin, imagesServicePlugin],
   defaults: { storage: 'overlay2', network: 'bridge', log: 'json-file', runtime: 'runc' },
   required: ['core.system', 'core.images'],
 });

@@ -8,3 +8,4 @@ export * from './fake-hooks.js';
 export * from './fake-router.js';
 export * from './test-engine.js';
 export * from './storage-conformance.js';
+export * from './runtime-conformance.js';
