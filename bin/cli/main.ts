@@ -1,62 +1,92 @@
 /**
- * The keel CLI: a client of keeld's API (Docker's, plus `/_engine`). Never imports the engine.
+ * The keel CLI: a client of keeld's HTTP API (Docker's, plus `/_engine`). It never imports the
+ * engine, so it works against any keeld — or dockerd, for the Docker-shaped commands.
  */
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { ApiClient, ConnectError, DaemonError } from './client.js';
+import { Command } from 'commander';
+import { ApiClient } from './client.js';
+import { cliVersion } from './cli-version.js';
+import { registerEventsCommand } from './commands/events.js';
 import { registerImageCommands } from './commands/image.js';
+import { registerInfoCommand } from './commands/info.js';
 import { registerPluginCommands } from './commands/plugin.js';
 import { registerSystemCommands } from './commands/system.js';
+import { registerVersionCommand } from './commands/version.js';
 import type { CliContext } from './context.js';
-import { parseHost, pickHost } from './hosts.js';
+import { exitCode, renderError } from './errors.js';
+import { examples } from './help-text.js';
+import { DEFAULT_HOST, parseHost, pickHost } from './hosts.js';
 
-function cliVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0-dev';
-  }
-}
-
-/** Where output goes (injectable for tests). */
+/** Where the CLI reads and writes (injectable so tests run it in-process). */
 export interface CliIo {
   out(s: string): void;
   err(s: string): void;
   env: NodeJS.ProcessEnv;
+  /** Ends long-running commands; by default, Ctrl-C. */
+  signal?: AbortSignal;
+  tty?: boolean;
+  /** The CLI version; by default read from package.json. */
+  version?: string;
 }
 
-/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
-export async function runCli(argv: readonly string[], io: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), env: process.env }): Promise<number> {
-  const version = cliVersion();
-  const program = new Command('keel')
-    .description('keel: a client of the keel engine (keeld). Finds the daemon through -H, KEEL_HOST, DOCKER_HOST, or unix:///run/keel/keel.sock.')
-    .version(version, '-v, --version')
-    .option('-H, --host <address>', 'daemon address: unix:///path or tcp://host:port')
-    .option('-D, --debug', 'print each API request to stderr')
+const processIo = (): CliIo => ({ out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), env: process.env, tty: !!process.stdout.isTTY });
+
+// Ctrl-C aborts the signal so `keel events` ends cleanly (exit 0). Commands that ignore the signal
+// are not left hanging: the process exits 130, as if there were no handler, shortly after.
+function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  const onInt = () => { ac.abort(); setTimeout(() => process.exit(130), 300).unref(); };
+  process.once('SIGINT', onInt);
+  return { signal: ac.signal, dispose: () => process.off('SIGINT', onInt) };
+}
+
+function program(io: CliIo, ctx: CliContext): Command {
+  const p = new Command('keel')
+    .description(`The keel command-line client: talks to the keel daemon (keeld) over its Docker-compatible API.\nThe daemon is found through -H, then KEEL_HOST, then DOCKER_HOST, then ${DEFAULT_HOST}.`)
+    .version(ctx.version, '-v, --version', 'print the CLI version')
+    .option('-H, --host <address>', 'daemon address: unix:///path/to/keel.sock or tcp://host:port')
+    .option('-D, --debug', 'print each API request and response status to stderr')
     .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .addHelpText('after', examples('keel version', 'keel plugin ls --filter status=skipped', 'keel events --since 10m', 'keel -H unix:///tmp/keel.sock info', 'KEEL_HOST=tcp://10.0.0.5:2375 keel system ping'));
+  for (const register of [registerVersionCommand, registerInfoCommand, registerEventsCommand, registerSystemCommands, registerPluginCommands, registerImageCommands]) register(p, ctx);
+  return p;
+}
+
+/** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const interrupt = io.signal ? undefined : interruptSignal();
   let client: ApiClient | undefined;
   const ctx: CliContext = {
-    version,
+    version: io.version ?? cliVersion(),
     out: io.out,
     err: io.err,
+    signal: io.signal ?? interrupt!.signal,
+    tty: !!io.tty,
     client() {
-      const g = program.opts<{ host?: string; debug?: boolean }>();
-      return (client ??= new ApiClient(parseHost(pickHost(g.host, io.env)), version, g.debug ? (l) => io.err(`--> ${l}\n`) : undefined));
+      const g = cmd.opts<{ host?: string; debug?: boolean }>();
+      const debug = g.debug ? (line: string) => io.err(`${line}\n`) : undefined;
+      return (client ??= new ApiClient(parseHost(pickHost(g.host, io.env)), ctx.version, debug));
     },
   };
-  registerSystemCommands(program, ctx);
-  registerPluginCommands(program, ctx);
-  registerImageCommands(program, ctx);
+  const cmd = program(io, ctx);
+  // Bare `keel` is a request for help, not a mistake (commander would exit 1).
+  if (!argv.length) {
+    io.out(cmd.helpInformation());
+    interrupt?.dispose();
+    return 0;
+  }
   try {
-    await program.parseAsync(argv as string[], { from: 'user' });
+    await cmd.parseAsync(argv as string[], { from: 'user' });
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof DaemonError) io.err(`Error response from daemon: ${err.message}\n`);
-    else if (err instanceof ConnectError) io.err(`${err.message}\n`);
-    else if (!(err as { silent?: boolean }).silent) io.err(`Error: ${(err as Error).message}\n`);
-    return 1;
+    const text = renderError(err);
+    if (text) io.err(text);
+    // An unexpected failure is a bug: -D shows where it happened.
+    if (cmd.opts<{ debug?: boolean }>().debug && err instanceof Error && text?.startsWith('Error: ')) io.err(`${err.stack}\n`);
+    return exitCode(err);
+  } finally {
+    interrupt?.dispose();
   }
 }

@@ -14,7 +14,10 @@ describe('keel CLI', () => {
   it('keel version shows the server API 1.47', async () => {
     const r = await d.keel(['version']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/API version: 1\.47 \(minimum version 1\.40\)/);
+    expect(r.stdout).toMatch(/^Client:\n Version:\s+\d+\.\d+\.\d+/);
+    expect(r.stdout).toMatch(/\n  API version:\s+1\.47 \(minimum version 1\.40\)\n/);
+    const j = JSON.parse((await d.keel(['version', '--format', 'json'])).stdout);
+    expect(j.Server).toMatchObject({ ApiVersion: '1.47', Os: 'linux' });
   });
 
   it('keel info prints this host\'s figures', async () => {
@@ -22,6 +25,7 @@ describe('keel CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`CPUs: ${os.cpus().length}`);
     expect(r.stdout).toContain(`Docker Root Dir: ${d.dataRoot}`);
+    expect(JSON.parse((await d.keel(['info', '--format', 'json'])).stdout).NCPU).toBe(os.cpus().length);
   });
 
   it('keel plugin ls lists the loaded plugins with statuses', async () => {
@@ -31,6 +35,15 @@ describe('keel CLI', () => {
     expect(r.stdout).toMatch(/storage\.vfs\s+storage\s+vfs\s+running/);
     const rows = JSON.parse((await d.keel(['plugin', 'ls', '--format', 'json'])).stdout);
     expect(rows.find((p: { id: string }) => p.id === 'core.images')).toMatchObject({ status: 'running', required: true });
+    expect(rows.find((p: { id: string }) => p.id === 'core.system')).toMatchObject({ status: 'running' });
+    const running = (await d.keel(['plugin', 'ls', '-q', '--filter', 'status=running'])).stdout.trim().split('\n');
+    expect(running).toContain('core.system');
+  });
+
+  it('keel system df prints the usage table', async () => {
+    const r = await d.keel(['system', 'df']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^TYPE\s+TOTAL\s+SIZE\nImages\s+\d+\s+\S+\n/);
   });
 
   it('keel system ping answers OK', async () => {
@@ -45,7 +58,7 @@ describe('keel CLI', () => {
       await new Promise((r) => setTimeout(r, 100));
       out = (await d.keel(['events', '--since', t0, '--until', String(Math.ceil(Date.now() / 1000))])).stdout;
     }
-    expect(out).toMatch(/^\d{4}-\d\d-\d\dT\S+Z daemon reload \S+ \(.*name=/m);
+    expect(out).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z daemon reload \S+ \(.*name=/m);
   });
 
   it('keel image import/ls/save/rm/load/history/tag/prune work', async () => {
@@ -73,5 +86,7 @@ describe('keel CLI', () => {
     const r = await d.keel(['-H', 'unix:///nonexistent/x.sock', 'version']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Cannot connect to the keel daemon at unix:///nonexistent/x.sock. Is keeld running?');
+    expect(r.stderr).toContain('sudo scripts/setup.sh');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
