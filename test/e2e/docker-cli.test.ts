@@ -32,6 +32,9 @@ describe.skipIf(!hasDocker)('docker CLI against keeld', () => {
     expect(r.stdout).toContain(`Docker Root Dir: ${d.dataRoot}`);
     expect(r.stdout).toContain(`Cgroup Version: ${hostCgroupVersion}`);
     expect(r.stdout).toContain(`Kernel Version: ${os.release()}`);
+    expect(r.stdout).toMatch(/Storage Driver: (overlay2\n  Backing Filesystem: \w+|vfs)/);
+    expect(r.stdout).toMatch(/Runtimes: runc/);
+    expect(r.stdout).toMatch(/Default Runtime: runc/);
     const info = JSON.parse((await d.docker(['info', '--format', '{{json .}}'])).stdout);
     expect(info.NCPU).toBe(os.cpus().length);
     expect(info.MemTotal).toBe(os.totalmem());

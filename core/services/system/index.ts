@@ -25,14 +25,15 @@ export const systemServicePlugin = definePlugin({
     router: coreServices.httpRouter,
     state: coreServices.state,
     runtimes: drivers.runtime,
+    storage: drivers.storage,
   },
-  async init({ engine, config, events, hooks, router, state, runtimes }) {
+  async init({ engine, config, events, hooks, router, state, runtimes, storage }) {
     // The daemon ID survives restarts, like dockerd's engine-id file.
     let daemonId = await state.get<string>('engine-id');
     if (!daemonId) await state.put('engine-id', (daemonId = randomUUID()));
     const hosts = config.get<string[]>('hosts') ?? [];
     const system = new SystemService({
-      engine, config, runtimes, daemonId,
+      engine, config, runtimes, storage, daemonId,
       facts: await readHostFacts(),
       hooks: hooks.declare(systemHooks),
       eventListeners: () => events.listenerCount(),

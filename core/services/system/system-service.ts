@@ -3,7 +3,7 @@
  * engine's plugins and the daemon configuration. Object counts come from the `info` hook.
  */
 import os from 'node:os';
-import type { ConfigService, DriverSet, EngineInfo, HookSetCaller, OciRuntime } from '@keel/sdk';
+import type { ConfigService, DriverSet, EngineInfo, HookSetCaller, OciRuntime, StorageDriver } from '@keel/sdk';
 import { openFds, sysctlOn, type HostFacts } from './host-facts.js';
 import type { SystemDfBody, SystemInfoBody, systemHooks } from './system-hooks.js';
 
@@ -13,6 +13,7 @@ export interface SystemServiceDeps {
   readonly config: ConfigService;
   readonly facts: HostFacts;
   readonly runtimes: DriverSet<OciRuntime>;
+  readonly storage: DriverSet<StorageDriver>;
   readonly daemonId: string;
   readonly hooks: HookSetCaller<(typeof systemHooks)['hooks']>;
   /** Warnings decided at start (e.g. TCP without TLS). */
@@ -60,7 +61,7 @@ export class SystemService {
     const body: SystemInfoBody = {
       ID: this.d.daemonId,
       Containers: 0, ContainersRunning: 0, ContainersPaused: 0, ContainersStopped: 0, Images: 0,
-      Driver: storage, DriverStatus: [],
+      Driver: storage, DriverStatus: storage ? ((await this.d.storage.default().status?.().catch(() => [])) ?? []) : [],
       Plugins: { Volume: engine.driverNames('volume'), Network: engine.driverNames('network'), Authorization: config.get<string[]>('authorization-plugins') ?? null, Log: engine.driverNames('log') },
       MemoryLimit: facts.cgroup.memory, SwapLimit: facts.cgroup.swap, CpuCfsPeriod: facts.cgroup.cpuCfs, CpuCfsQuota: facts.cgroup.cpuCfs,
       CPUShares: facts.cgroup.cpuShares, CPUSet: facts.cgroup.cpuset, PidsLimit: facts.cgroup.pids, OomKillDisable: facts.cgroup.oomKillDisable,
