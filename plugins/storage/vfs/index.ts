@@ -1,5 +1,6 @@
 /**
- * `storage.vfs`: full-copy layers; the storage driver that works everywhere.
+ * `storage.vfs`: full-copy layers; the storage driver that works on any filesystem, without root
+ * or mounts — the fallback where overlay2 is skipped.
  */
 import { coreServices, definePlugin, drivers } from '@keel/sdk';
 import { VfsDriver } from './vfs-driver.js';
@@ -9,6 +10,10 @@ export const vfsStoragePlugin = definePlugin({
   sdk: '^1.0.0',
   description: 'full copies of each layer; works on any filesystem',
   provides: drivers.storage,
-  deps: { paths: coreServices.paths },
-  init: ({ paths }) => new VfsDriver({ root: paths.pluginRoot }),
+  deps: { log: coreServices.logger, paths: coreServices.paths },
+  async init({ log, paths }) {
+    const driver = new VfsDriver({ root: paths.pluginRoot, log });
+    await driver.recover();
+    return driver;
+  },
 });

@@ -1,165 +1,138 @@
 /**
- * Safe layer extraction, as Docker applies layers: nothing lands outside the root (paths and
- * symlinks resolved inside it; relative symlinks and hardlinks that climb out are refused),
- * symlink targets are written verbatim, owners/modes/times/xattrs/devices are restored (as root),
- * and Docker's `.wh.` whiteouts are applied, converted to overlayfs form, or kept.
+ * Safe layer extraction, as Docker applies image layers:
+ * - nothing lands outside the root: names are rooted at it (`/etc/x` → `<root>/etc/x`), `..` above
+ *   it is refused (or clamped), and symlinks met on the way are resolved *inside* the root, as if
+ *   chrooted; the final component is never followed;
+ * - symlink targets are written verbatim (`/usr/bin/mawk` stays absolute);
+ * - an entry replaces what is at its path unless both are directories;
+ * - owners (as root), modes with setuid/setgid/sticky, times, xattrs and device nodes are restored;
+ * - whiteouts are applied, converted to overlayfs form, or kept as files.
  * @packageDocumentation
  */
-import { execFile } from 'node:child_process';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import { lchown, lstat, mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { TarError } from './errors.js';
+import type { TarSource } from './byte-reader.js';
+import { placeEntry } from './entries.js';
+import { TarError, entryError } from './errors.js';
+import { ExtractState, type ExtractSettings, type WhiteoutMode } from './extract-state.js';
 import type { TarHeader } from './header.js';
-import { readTar, type TarLimits } from './reader.js';
-import { cleanEntryPath, resolveInRoot } from './secure-path.js';
+import { TarReader, type TarEntry, type TarReaderOptions } from './reader.js';
+import { cleanEntryPath } from './secure-path.js';
+import { WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, handleWhiteout } from './whiteout.js';
+import { isValidXattrName } from './xattr.js';
 
-const run = promisify(execFile);
+export type { WhiteoutMode } from './extract-state.js';
 
 /** Options of {@link extractLayer}. */
 export interface ExtractOptions {
-  /** `apply` (default) deletes what whiteouts name; `overlay` writes overlayfs whiteouts; `keep` writes them as files. */
-  readonly whiteouts?: 'apply' | 'overlay' | 'keep';
-  readonly limits?: TarLimits;
-  /** Restore owners (default: when running as root). */
+  /**
+   * What `.wh.` entries do: `apply` (default) deletes what they name from the root (full-copy
+   * drivers); `overlay` writes overlayfs whiteouts (char 0/0, `trusted.overlay.opaque=y`);
+   * `keep` writes them as plain files (anything that is not an image layer, e.g. `docker cp`).
+   */
+  readonly whiteouts?: WhiteoutMode;
+  /** Reader limits and strictness (see {@link TarLimits}). */
+  readonly limits?: TarReaderOptions;
+  /** Restore owners with lchown (default: when running as root). */
   readonly sameOwner?: boolean;
-  /** Fail instead of warning when xattrs cannot be set. */
+  /** Restore `SCHILY.xattr.*` attributes (default true; `trusted.overlay.*` is always dropped). */
+  readonly xattrs?: boolean;
+  /** Fail with `ERR_TAR_UNSUPPORTED` instead of warning when xattrs cannot be set. */
   readonly requireXattrs?: boolean;
+  /**
+   * `..` climbing above the root: `reject` (default) throws `ERR_TAR_PATH_ESCAPE`; `clamp` keeps
+   * the entry at the root, as a chrooted extraction (dockerd) does.
+   */
+  readonly dotDot?: 'reject' | 'clamp';
 }
 
 /** What an extraction did. */
 export interface ExtractResult {
-  /** Bytes of file contents written. */
+  /** Bytes of file content written. */
   readonly bytes: number;
+  /** Entries read (whiteouts and skipped entries included). */
   readonly entries: number;
+  /** What was skipped or could not be restored (devices without root, failed xattrs…). */
   readonly warnings: string[];
 }
 
-type Source = Parameters<typeof readTar>[0];
-const WH = '.wh.';
-const OPAQUE = '.wh..wh..opq';
-
-function escapeAttrPath(p: string): string {
-  return p.replace(/[^\x21-\x7e]|\\/g, (c) => [...Buffer.from(c)].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join(''));
-}
-
-async function mknod(target: string, h: TarHeader): Promise<void> {
-  const kind = h.type === 'char' ? 'c' : h.type === 'block' ? 'b' : 'p';
-  const args = kind === 'p' ? [target, 'p'] : [target, kind, String(h.devmajor ?? 0), String(h.devminor ?? 0)];
-  await run('mknod', ['-m', (h.mode & 0o777).toString(8), ...args]);
-}
-
-/** Extracts a layer tar into `root`. Throws {@link TarError} for archives it refuses. */
-export async function extractLayer(source: Source, root: string, options: ExtractOptions = {}): Promise<ExtractResult> {
-  const mode = options.whiteouts ?? 'apply';
+function settings(o: ExtractOptions): ExtractSettings {
   const isRoot = process.getuid?.() === 0;
-  const sameOwner = options.sameOwner ?? isRoot;
-  const written = new Set<string>();
-  const dirTimes: Array<[string, number]> = [];
-  const xattrs: Array<[string, string, Buffer]> = [];
-  const warnings: string[] = [];
-  let bytes = 0;
-  let entries = 0;
-  await mkdir(root, { recursive: true });
-  for await (const { header: h, body } of readTar(source, options.limits)) {
-    entries++;
-    const rel = cleanEntryPath(h.path);
-    if (!rel) continue; // the root itself
-    const base = path.posix.basename(rel);
-    const dirRel = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
-    const parent = await resolveInRoot(root, dirRel, true);
-    if (parent !== path.join(root, dirRel) && !(await lstat(parent).then((st) => st.isDirectory(), () => false))) {
-      // Like Docker: writing below a symlink is fine only where its target exists in the layer.
-      throw new TarError('ERR_TAR_PATH_ESCAPE', 'archive entry is below a symlink that points outside the layer', h.path);
-    }
-    await mkdir(parent, { recursive: true, mode: 0o755 });
-    if (mode !== 'keep' && base.startsWith(WH)) {
-      if (base === OPAQUE) {
-        if (mode === 'overlay') xattrs.push([parent, 'trusted.overlay.opaque', Buffer.from('y')]);
-        else await clearOpaque(parent, written);
-      } else {
-        const victim = path.join(parent, base.slice(WH.length));
-        await rm(victim, { recursive: true, force: true });
-        if (mode === 'overlay') await mknod(victim, { ...h, type: 'char', mode: 0o600, devmajor: 0, devminor: 0 });
-      }
-      continue;
-    }
-    const target = path.join(parent, base);
-    const existing = await lstat(target).catch(() => undefined);
-    if (existing && !(existing.isDirectory() && h.type === 'dir')) await rm(target, { recursive: true, force: true });
-    switch (h.type) {
-      case 'dir':
-        if (!existing?.isDirectory()) await mkdir(target, { mode: 0o700 });
-        break;
-      case 'file': {
-        const fh = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-        try {
-          for await (const chunk of body) {
-            await fh.write(chunk);
-            bytes += chunk.length;
-          }
-        } finally {
-          await fh.close();
-        }
-        break;
-      }
-      case 'symlink': {
-        const link_ = h.linkpath ?? '';
-        if (!link_.startsWith('/')) cleanEntryPath(path.posix.join(path.posix.dirname(rel), link_) || '.');
-        await symlink(link_, target);
-        break;
-      }
-      case 'hardlink': {
-        const linkRel = cleanEntryPath(h.linkpath ?? '');
-        if (!linkRel) throw new TarError('ERR_TAR_PATH_ESCAPE', 'hardlink to the archive root', h.path);
-        const srcDir = await resolveInRoot(root, path.posix.dirname(linkRel) === '.' ? '' : path.posix.dirname(linkRel), true);
-        const src = path.join(srcDir, path.posix.basename(linkRel));
-        const st = await lstat(src).catch(() => undefined);
-        if (!st || st.isDirectory()) throw new TarError('ERR_TAR_MALFORMED', `hardlink target ${JSON.stringify(h.linkpath)} does not exist in the layer`, h.path);
-        await link(src, target);
-        written.add(target);
-        continue; // a hardlink shares its target's metadata
-      }
-      default:
-        if (!isRoot) {
-          warnings.push(`skipped ${h.type} device ${h.path}: not root`);
-          continue;
-        }
-        await mknod(target, h);
-    }
-    written.add(target);
-    if (sameOwner) await lchown(target, h.uid, h.gid);
-    if (h.type !== 'symlink') await chmod(target, h.mode & 0o7777);
-    for (const [k, v] of Object.entries(h.xattrs ?? {})) xattrs.push([target, k, v]);
-    if (h.type === 'dir') dirTimes.push([target, h.mtime]);
-    else await lutimes(target, h.mtime, h.mtime).catch(() => undefined);
-  }
-  if (xattrs.length) await restoreXattrs(xattrs, !!options.requireXattrs, warnings);
-  // Directory times last: writing their children changed them.
-  for (const [dir, t] of dirTimes.reverse()) await utimes(dir, t, t).catch(() => undefined);
-  return { bytes, entries, warnings };
+  return {
+    whiteouts: o.whiteouts ?? 'apply',
+    sameOwner: o.sameOwner ?? isRoot,
+    isRoot,
+    xattrs: o.xattrs ?? true,
+    requireXattrs: o.requireXattrs ?? false,
+    clamp: o.dotDot === 'clamp',
+  };
 }
 
-/** Opaque directory (apply mode): remove what lower layers put there, keep this layer's entries. */
-async function clearOpaque(dir: string, written: ReadonlySet<string>): Promise<void> {
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const p = path.join(dir, name);
-    if (!written.has(p)) await rm(p, { recursive: true, force: true });
-    else if ((await lstat(p)).isDirectory()) await clearOpaque(p, written);
-  }
-}
-
-/** Sets every xattr with one `setfattr --restore`; binary values as base64 (`0s…`). */
-async function restoreXattrs(list: Array<[string, string, Buffer]>, required: boolean, warnings: string[]): Promise<void> {
-  const dump = list.map(([p, k, v]) => `# file: ${escapeAttrPath(p)}\n${k}=0s${v.toString('base64')}\n`).join('\n');
+/**
+ * Extracts the layer tar `source` into `rootDir` (created if missing). Directory modes and times
+ * and all xattrs are applied at the end; on error the root is left half-written for the caller
+ * to discard.
+ * @param source - uncompressed tar bytes (wrap gzip input in {@link maybeGunzip})
+ * @param rootDir - the destination root
+ * @param options - whiteout handling, limits, ownership
+ * @throws TarError with `ERR_TAR_MALFORMED`, `ERR_TAR_PATH_ESCAPE`, `ERR_TAR_LIMIT` or
+ *   `ERR_TAR_UNSUPPORTED`, naming the entry at fault; host failures (ENOSPC…) pass through
+ */
+export async function extractLayer(source: TarSource, rootDir: string, options: ExtractOptions = {}): Promise<ExtractResult> {
+  await mkdir(rootDir, { recursive: true });
+  const s = new ExtractState(await realpath(rootDir), settings(options));
   try {
-    await new Promise<void>((resolve, reject) => {
-      const child = execFile('setfattr', ['-h', '--restore=-'], (err, _o, stderr) => (err ? reject(new Error(String(stderr || err.message).trim())) : resolve()));
-      child.stdin!.end(dump);
-    });
-  } catch (err) {
-    if (required) throw new TarError('ERR_TAR_UNSUPPORTED', `cannot set extended attributes: ${(err as Error).message}`);
-    warnings.push(`extended attributes not restored: ${(err as Error).message}`);
+    for await (const entry of new TarReader(source, options.limits)) {
+      s.entries++;
+      try {
+        await extractEntry(s, entry);
+      } catch (err) {
+        throw entryError(err, entry.header.path);
+      }
+    }
+    await s.settle();
+    await s.deferred.flush(s.warnings, s.opts.requireXattrs);
+  } finally {
+    await s.settle(true);
+    await s.whiteouts.cleanup();
+  }
+  return { bytes: s.bytes, entries: s.entries, warnings: s.warnings };
+}
+
+async function extractEntry(s: ExtractState, { header: h, body }: TarEntry): Promise<void> {
+  const rel = cleanEntryPath(h.path, s.opts.clamp);
+  if (!rel) return rootEntry(s, h);
+  const slash = rel.lastIndexOf('/');
+  const dirRel = slash < 0 ? '' : rel.slice(0, slash);
+  const base = rel.slice(slash + 1);
+  if (s.opts.whiteouts !== 'keep') {
+    // aufs metadata (`.wh..wh.plnk/…`) is storage bookkeeping, never content: moby skips it too.
+    if (dirRel.split('/').some((c) => c.startsWith(WHITEOUT_META_PREFIX))) return s.warn(`skipped aufs metadata entry ${JSON.stringify(h.path)}`);
+    if (base.startsWith(WHITEOUT_PREFIX)) return handleWhiteout(s, dirRel, base, h.path);
+  }
+  const dir = (await s.resolver.dir(dirRel, h.path, true))!;
+  const target = { host: path.join(dir.host, base), rel: dir.rel ? `${dir.rel}/${base}` : base };
+  const st = await placeEntry(s, target, h, body);
+  s.markUnpacked(target.rel);
+  if (st) deferXattrs(s, target.rel, st, h);
+}
+
+/** `./` or `/`: the root directory's own metadata (it matters for overlayfs upper dirs). */
+async function rootEntry(s: ExtractState, h: TarHeader): Promise<void> {
+  if (h.type !== 'dir') throw new TarError('ERR_TAR_MALFORMED', `entry of type ${h.type} names the root directory`, h.path);
+  if (s.opts.sameOwner) await lchown(s.root, h.uid, h.gid);
+  const st = await lstat(s.root, { bigint: true });
+  s.deferred.dir('', st, h.mode & 0o7777, h.atime ?? h.mtime, h.mtime);
+  deferXattrs(s, '', st, h);
+}
+
+function deferXattrs(s: ExtractState, rel: string, st: BigIntStats, h: TarHeader): void {
+  if (!s.opts.xattrs) return;
+  for (const [name, value] of Object.entries(h.xattrs ?? {})) {
+    // Overlay metadata may only come from whiteouts: a layer must not forge opaque dirs or redirects.
+    if (name.startsWith('trusted.overlay.')) s.warn(`dropped xattr ${name} of ${JSON.stringify(h.path)}`);
+    else if (!isValidXattrName(name)) s.warn(`dropped xattr with invalid name ${JSON.stringify(name)} of ${JSON.stringify(h.path)}`);
+    else s.deferred.xattr(rel, st, name, value);
   }
 }

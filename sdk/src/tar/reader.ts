@@ -1,159 +1,211 @@
 /**
- * Streaming tar reader: ustar, GNU long names/links, PAX (per entry and global). Entries are
- * yielded with a body to iterate; a body left unread is skipped when the next entry is asked for.
+ * Streaming tar reader: ustar, GNU (`L`/`K` long names, base-256 numbers) and PAX (`x` per entry,
+ * `g` global) with binary-safe values. Entries come one at a time with back-pressure; a body left
+ * unread is skipped when the next entry is asked for. Limits stop hostile archives early.
  * @packageDocumentation
  */
-import { createGunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { ByteReader, type TarSource } from './byte-reader.js';
 import { TarError } from './errors.js';
-import { entryType, isZeroBlock, parseHeader, parsePax, type TarHeader } from './header.js';
+import { BLOCK, decodeUtf8, entryType, isZeroBlock, padding, parseHeader, type TarHeader } from './header.js';
+import { buildHeader, parsePax, type LongNames } from './pax.js';
 
-/** Limits that protect against hostile archives. */
+export type { TarSource } from './byte-reader.js';
+
+/** Limits that protect against hostile archives; exceeding one throws `ERR_TAR_LIMIT`. */
 export interface TarLimits {
-  /** Largest PAX or GNU long-name block (default 1 MiB). */
+  /** Largest PAX/GNU long-name data for one entry, and for all global PAX headers (default 1 MiB). */
   readonly maxHeaderBytes?: number;
-  /** Longest entry path (default 4096). */
+  /** Longest entry path or link target, in bytes (default 4096). */
   readonly maxPathLength?: number;
   /** Most entries (default 1,000,000). */
   readonly maxEntries?: number;
-  /** Most bytes of entry contents in total (default unlimited). */
+  /** Most bytes of entry data in total (default: no limit). */
   readonly maxTotalBytes?: number;
+  /** Most bytes after the end-of-archive marker, which must all be zero padding (default 1 MiB). */
+  readonly maxTrailingBytes?: number;
 }
 
-/** An entry: its header and its content. */
+/** Options of {@link TarReader}. */
+export interface TarReaderOptions extends TarLimits {
+  /**
+   * Refuse an archive that ends without its end-of-archive marker (default true): without it, an
+   * archive cut at an entry boundary would pass as complete.
+   */
+  readonly requireEndMarker?: boolean;
+}
+
+/** An entry: its header and its content (read it, or leave it: it is skipped). */
 export interface TarEntry {
   readonly header: TarHeader;
+  /** The entry's data; valid only until the next entry is requested. */
   readonly body: AsyncIterable<Buffer>;
 }
 
-type Source = AsyncIterable<Buffer | Uint8Array | string> | NodeJS.ReadableStream;
-
-/** Pulls exact byte counts from a chunked source. */
-class ByteReader {
-  private buf = Buffer.alloc(0);
-  private readonly it: AsyncIterator<Buffer | Uint8Array | string>;
-  constructor(source: Source) {
-    this.it = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  }
-  private async fill(n: number): Promise<boolean> {
-    while (this.buf.length < n) {
-      const r = await this.it.next();
-      if (r.done) return false;
-      this.buf = this.buf.length ? Buffer.concat([this.buf, Buffer.from(r.value as Buffer)]) : Buffer.from(r.value as Buffer);
-    }
-    return true;
-  }
-  /** Exactly n bytes, or null at a clean end; throws on a short read mid-way. */
-  async read(n: number, what: string): Promise<Buffer | null> {
-    if (!(await this.fill(n))) {
-      if (this.buf.length === 0) return null;
-      throw new TarError('ERR_TAR_MALFORMED', `unexpected end of archive in ${what}`);
-    }
-    const out = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(n);
-    return out;
-  }
-  /** Up to n bytes (at least one), for streaming bodies. */
-  async chunk(n: number, what: string): Promise<Buffer> {
-    if (!this.buf.length && !(await this.fill(1))) throw new TarError('ERR_TAR_MALFORMED', `unexpected end of archive in ${what}`);
-    const out = this.buf.subarray(0, Math.min(n, this.buf.length));
-    this.buf = this.buf.subarray(out.length);
-    return out;
-  }
-  async close(): Promise<void> {
-    await this.it.return?.();
-  }
+interface BodyState {
+  left: number;
+  live: boolean;
 }
 
-const pad = (n: number) => (512 - (n % 512)) % 512;
+const MIB = 1 << 20;
+const META_TYPES = new Set(['x', 'g', 'L', 'K', 'V']);
 
-function num(v: Buffer | undefined, fallback: number): number {
-  if (!v) return fallback;
-  const n = Number(v.toString('utf8'));
-  if (!Number.isFinite(n) || n < 0) throw new TarError('ERR_TAR_MALFORMED', 'invalid numeric PAX value');
-  return n;
-}
+/**
+ * Reads a tar archive from `source` as an async iterable of {@link TarEntry}. Iterate it once;
+ * the source is consumed lazily and released (a Readable is destroyed) when iteration stops.
+ *
+ * @example
+ * for await (const { header, body } of new TarReader(stream)) {
+ *   if (header.type === 'file') for await (const chunk of body) hash.update(chunk);
+ * }
+ */
+export class TarReader implements AsyncIterable<TarEntry> {
+  private readonly r: ByteReader;
+  private readonly limits: Required<TarReaderOptions>;
+  private global: Record<string, Buffer> = {};
+  private globalBytes = 0;
+  private entries = 0;
+  private total = 0;
+  private started = false;
 
-/** Reads a tar archive. */
-export async function* readTar(source: Source, limits: TarLimits = {}): AsyncGenerator<TarEntry> {
-  const maxHeader = limits.maxHeaderBytes ?? 1 << 20;
-  const maxPath = limits.maxPathLength ?? 4096;
-  const maxEntries = limits.maxEntries ?? 1_000_000;
-  const maxTotal = limits.maxTotalBytes ?? Number.MAX_SAFE_INTEGER;
-  const r = new ByteReader(source);
-  let global: Record<string, Buffer> = {};
-  let pax: Record<string, Buffer> = {};
-  let longName: string | undefined;
-  let longLink: string | undefined;
-  let entries = 0;
-  let total = 0;
-  try {
+  /**
+   * @param source - the archive bytes (use {@link maybeGunzip} first for compressed input)
+   * @param options - limits and strictness
+   */
+  constructor(source: TarSource, options: TarReaderOptions = {}) {
+    this.r = new ByteReader(source);
+    this.limits = {
+      maxHeaderBytes: options.maxHeaderBytes ?? MIB,
+      maxPathLength: options.maxPathLength ?? 4096,
+      maxEntries: options.maxEntries ?? 1_000_000,
+      maxTotalBytes: options.maxTotalBytes ?? Number.MAX_SAFE_INTEGER,
+      maxTrailingBytes: options.maxTrailingBytes ?? MIB,
+      requireEndMarker: options.requireEndMarker ?? true,
+    };
+  }
+
+  /** Archive bytes consumed so far. */
+  get bytesRead(): number {
+    return this.r.offset;
+  }
+
+  /** The entries, in archive order. */
+  [Symbol.asyncIterator](): AsyncGenerator<TarEntry> {
+    if (this.started) throw new Error('a TarReader can be iterated only once');
+    this.started = true;
+    return this.run();
+  }
+
+  private async *run(): AsyncGenerator<TarEntry> {
+    try {
+      for (let next = await this.nextHeader(); next; next = await this.nextHeader()) {
+        const state: BodyState = { left: next.dataSize, live: true };
+        yield { header: next.header, body: this.body(state, next.header.path) };
+        state.live = false;
+        while (state.left > 0) state.left -= (await this.r.chunk(state.left, `the data of ${JSON.stringify(next.header.path)}`)).length;
+        await this.exact(padding(next.dataSize), 'padding');
+      }
+      await this.drainTrailing();
+    } finally {
+      await this.r.close();
+    }
+  }
+
+  private async *body(state: BodyState, path: string): AsyncGenerator<Buffer> {
     for (;;) {
-      const block = await r.read(512, 'a header');
-      if (!block) throw new TarError('ERR_TAR_MALFORMED', 'archive ends without its end-of-archive marker');
-      if (isZeroBlock(block)) return;
-      const raw = parseHeader(block);
-      const meta = async () => {
-        if (raw.size > maxHeader) throw new TarError('ERR_TAR_LIMIT', `tar metadata block of ${raw.size} bytes is too large`);
-        const data = (await r.read(raw.size + pad(raw.size), 'metadata'))!;
-        return data.subarray(0, raw.size);
-      };
-      if (raw.typeflag === 'x') { pax = { ...pax, ...parsePax(await meta()) }; continue; }
-      if (raw.typeflag === 'g') { global = { ...global, ...parsePax(await meta()) }; continue; }
-      if (raw.typeflag === 'L') { longName = (await meta()).toString('utf8').replace(/\0+$/, ''); continue; }
-      if (raw.typeflag === 'K') { longLink = (await meta()).toString('utf8').replace(/\0+$/, ''); continue; }
-      const type = entryType(raw.typeflag);
-      if (!type) throw new TarError('ERR_TAR_UNSUPPORTED', `unsupported tar entry type ${JSON.stringify(raw.typeflag)}`, raw.name);
-      const p = { ...global, ...pax };
-      const header: TarHeader = {
-        path: p.path?.toString('utf8') ?? longName ?? raw.name,
-        type, mode: raw.mode, uid: num(p.uid, raw.uid), gid: num(p.gid, raw.gid),
-        uname: p.uname?.toString('utf8') ?? raw.uname, gname: p.gname?.toString('utf8') ?? raw.gname,
-        size: type === 'file' ? num(p.size, raw.size) : 0, mtime: num(p.mtime, raw.mtime),
-        ...(type === 'symlink' || type === 'hardlink' ? { linkpath: p.linkpath?.toString('utf8') ?? longLink ?? raw.linkname } : {}),
-        ...(type === 'char' || type === 'block' ? { devmajor: raw.devmajor, devminor: raw.devminor } : {}),
-      };
-      const xattrs = Object.entries(p).filter(([k]) => k.startsWith('SCHILY.xattr.'));
-      if (xattrs.length) header.xattrs = Object.fromEntries(xattrs.map(([k, v]) => [k.slice('SCHILY.xattr.'.length), v]));
-      if (Object.keys(pax).length) header.pax = pax;
-      pax = {};
-      longName = longLink = undefined;
-      if (!header.path || header.path.length > maxPath) throw new TarError('ERR_TAR_LIMIT', `entry path is empty or longer than ${maxPath}`, header.path.slice(0, 200));
-      if (++entries > maxEntries) throw new TarError('ERR_TAR_LIMIT', `archive has more than ${maxEntries} entries`);
-      total += header.size;
-      if (total > maxTotal) throw new TarError('ERR_TAR_LIMIT', `archive content exceeds ${maxTotal} bytes`, header.path);
-      // Hardlinks and others may carry a size field; their data (if any) is skipped like any body.
-      const dataSize = type === 'file' ? header.size : raw.size;
-      let left = dataSize;
-      const body = (async function* () {
-        while (left > 0) {
-          const c = await r.chunk(left, header.path);
-          left -= c.length;
-          yield Buffer.from(c);
-        }
-      })();
-      yield { header, body };
-      while (left > 0) left -= (await r.chunk(left, header.path)).length;
-      if (pad(dataSize)) await r.read(pad(dataSize), header.path);
+      if (!state.live) throw new Error(`tar entry ${JSON.stringify(path)}: body read after the next entry was requested`);
+      if (state.left <= 0) return;
+      const c = await this.r.chunk(Math.min(state.left, MIB), `the data of ${JSON.stringify(path)}`);
+      state.left -= c.length;
+      yield c;
     }
-  } finally {
-    await r.close();
+  }
+
+  private async exact(n: number, what: string): Promise<Buffer> {
+    if (n === 0) return Buffer.alloc(0);
+    const b = await this.r.read(n, what);
+    if (!b) throw new TarError('ERR_TAR_MALFORMED', `unexpected end of archive (truncated) in ${what}`);
+    return b;
+  }
+
+  /** The next entry's header (metadata blocks applied), or null at the end of the archive. */
+  private async nextHeader(): Promise<{ header: TarHeader; dataSize: number } | null> {
+    const pax: Record<string, Buffer> = {};
+    const long: LongNames = {};
+    let metaBytes = 0;
+    for (;;) {
+      const at = this.r.offset;
+      const block = await this.r.read(BLOCK, 'a header');
+      if (!block) {
+        if (this.limits.requireEndMarker || metaBytes) throw new TarError('ERR_TAR_MALFORMED', 'archive ends without its end-of-archive marker (truncated?)');
+        return null;
+      }
+      if (isZeroBlock(block)) return this.endMarker(metaBytes);
+      const raw = parseHeader(block);
+      if (!META_TYPES.has(raw.typeflag)) return this.entry(raw, { ...this.global, ...pax }, long);
+      metaBytes += raw.size;
+      if (metaBytes > this.limits.maxHeaderBytes) throw new TarError('ERR_TAR_LIMIT', `extended header of ${metaBytes} bytes at offset ${at} exceeds ${this.limits.maxHeaderBytes}`);
+      const data = (await this.exact(raw.size + padding(raw.size), `the extended header at offset ${at}`)).subarray(0, raw.size);
+      if (raw.typeflag === 'x') Object.assign(pax, parsePax(data));
+      else if (raw.typeflag === 'g') this.addGlobal(data);
+      else if (raw.typeflag === 'L') long.name = this.longName(data);
+      else if (raw.typeflag === 'K') long.link = this.longName(data);
+      // 'V' (GNU volume label) carries nothing for extraction.
+    }
+  }
+
+  private addGlobal(data: Buffer): void {
+    this.globalBytes += data.length;
+    if (this.globalBytes > this.limits.maxHeaderBytes) throw new TarError('ERR_TAR_LIMIT', `global PAX headers exceed ${this.limits.maxHeaderBytes} bytes`);
+    Object.assign(this.global, parsePax(data));
+  }
+
+  private longName(data: Buffer): string {
+    const end = data.indexOf(0);
+    return decodeUtf8(end < 0 ? data : data.subarray(0, end), 'GNU long name');
+  }
+
+  private entry(raw: ReturnType<typeof parseHeader>, pax: Record<string, Buffer>, long: LongNames): { header: TarHeader; dataSize: number } {
+    const type = entryType(raw.typeflag);
+    if (!type) {
+      const what = raw.typeflag === 'S' ? 'GNU sparse files are' : `entry type ${JSON.stringify(raw.typeflag)} is`;
+      throw new TarError('ERR_TAR_UNSUPPORTED', `${what} not supported`, long.name ?? raw.name);
+    }
+    const built = buildHeader(raw, type, pax, long);
+    const { header } = built;
+    if (!header.path) throw new TarError('ERR_TAR_MALFORMED', `entry with an empty name at offset ${this.r.offset - BLOCK}`);
+    const max = this.limits.maxPathLength;
+    if (Buffer.byteLength(header.path) > max) throw new TarError('ERR_TAR_LIMIT', `entry name longer than ${max} bytes`, header.path);
+    if (header.linkpath !== undefined && Buffer.byteLength(header.linkpath) > max) throw new TarError('ERR_TAR_LIMIT', `link target longer than ${max} bytes`, header.path);
+    if (++this.entries > this.limits.maxEntries) throw new TarError('ERR_TAR_LIMIT', `archive has more than ${this.limits.maxEntries} entries`);
+    this.total += built.dataSize;
+    if (this.total > this.limits.maxTotalBytes) throw new TarError('ERR_TAR_LIMIT', `archive content exceeds ${this.limits.maxTotalBytes} bytes`, header.path);
+    return built;
+  }
+
+  /** After one zero block: a second one (or, tolerated like GNU tar, the end of input) ends the archive. */
+  private async endMarker(metaBytes: number): Promise<null> {
+    if (metaBytes) throw new TarError('ERR_TAR_MALFORMED', 'extended header not followed by an entry');
+    const second = await this.r.read(BLOCK, 'the end-of-archive marker');
+    if (second && !isZeroBlock(second)) throw new TarError('ERR_TAR_MALFORMED', `zero block inside the archive at offset ${this.r.offset - 2 * BLOCK}`);
+    return null;
+  }
+
+  /** Reads what follows the end marker so digests of the stream are complete; only zeros may follow. */
+  private async drainTrailing(): Promise<void> {
+    let seen = 0;
+    for (let b = await this.r.rest(); b.length; b = await this.r.rest()) {
+      seen += b.length;
+      if (b.some((x) => x !== 0)) throw new TarError('ERR_TAR_MALFORMED', 'unexpected data after the end-of-archive marker');
+      if (seen > this.limits.maxTrailingBytes) throw new TarError('ERR_TAR_LIMIT', `more than ${this.limits.maxTrailingBytes} bytes of padding after the end-of-archive marker`);
+    }
   }
 }
 
-/** Passes gzip input through gunzip; anything else unchanged. */
-export async function* maybeGunzip(source: Source): AsyncGenerator<Buffer> {
-  const it = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) return;
-  const head = Buffer.from(first.value as Buffer);
-  const rest = (async function* () {
-    yield head;
-    for (let n = await it.next(); !n.done; n = await it.next()) yield Buffer.from(n.value as Buffer);
-  })();
-  if (head[0] === 0x1f && head[1] === 0x8b) {
-    for await (const c of Readable.from(rest).pipe(createGunzip())) yield c as Buffer;
-  } else {
-    yield* rest;
-  }
+/**
+ * Reads a tar archive: a generator over {@link TarReader}.
+ * @param source - the archive bytes
+ * @param options - limits and strictness
+ */
+export function readTar(source: TarSource, options: TarReaderOptions = {}): AsyncGenerator<TarEntry> {
+  return new TarReader(source, options)[Symbol.asyncIterator]();
 }
