@@ -21,14 +21,20 @@ PACKAGES=(ca-certificates curl iproute2 iptables runc conmon crun busybox-static
 say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+# The usage text is the comment block at the top of this file.
+usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; }
 
 ping_keeld() { curl -sf --max-time 2 --unix-socket "$SOCK" http://keel/_ping >/dev/null 2>&1; }
 
 stop_keeld() {
   if [[ ! -s $PIDFILE ]]; then say "no keeld pid file at $PIDFILE: nothing to stop"; return 0; fi
   local pid; pid="$(cat "$PIDFILE")"
+  [[ $pid =~ ^[0-9]+$ ]] || die "$PIDFILE does not hold a pid: $pid"
   if ! kill -0 "$pid" 2>/dev/null; then say "keeld ($pid) is not running"; rm -f "$PIDFILE"; return 0; fi
+  # A pid file left by a crash may name a pid the kernel has since reused: only signal a keeld.
+  if ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'keeld'; then
+    die "pid $pid from $PIDFILE is not a keeld; not stopping it (remove the stale $PIDFILE)"
+  fi
   say "stopping keeld (pid $pid)"
   kill -TERM "$pid"
   for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || { say "keeld stopped"; return 0; }; sleep 0.1; done
@@ -46,15 +52,19 @@ install_packages() {
   say "installing: ${missing[*]}"
   local before; before=" $( { pgrep -x dockerd; pgrep -x containerd; pgrep -x docker-registry; } 2>/dev/null | tr '\n' ' ' || true) "
   # No service may start during install (docker.io and docker-registry ship daemons).
+  # A policy-rc.d we create is removed again even when apt fails (the EXIT trap), or it would keep
+  # blocking every service start on this machine; one that was already there is left alone.
   local made_policy=0
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
+    made_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || die "apt-get update failed"
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/keel-apt.log 2>&1 \
     || { tail -20 /tmp/keel-apt.log >&2; die "apt-get install failed (full log: /tmp/keel-apt.log)"; }
-  ((made_policy)) && rm -f /usr/sbin/policy-rc.d
+  if ((made_policy)); then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
   # Belt and braces: no daemon the packages ship may be left running by this install.
   local d pid
   for d in dockerd containerd docker-registry; do
@@ -82,8 +92,14 @@ main() {
     say "starting keeld (log: $LOG)"
     mkdir -p /run/keel
     nohup node "$ROOT/dist/bin/keeld.js" >>"$LOG" 2>&1 </dev/null &
-    for _ in $(seq 1 200); do ping_keeld && break; sleep 0.1; done
-    ping_keeld || { tail -20 "$LOG" >&2; die "keeld did not answer on $SOCK within 20 s"; }
+    local keeld_pid=$!
+    # Poll for up to 20 s, but stop waiting as soon as keeld exits (bad daemon.json, socket busy…).
+    for _ in $(seq 1 200); do
+      ping_keeld && break
+      kill -0 "$keeld_pid" 2>/dev/null || { tail -20 "$LOG" >&2; die "keeld exited during start; see the lines above and $LOG"; }
+      sleep 0.1
+    done
+    ping_keeld || { tail -20 "$LOG" >&2; die "keeld did not answer on $SOCK within 20 s (pid $keeld_pid; log: $LOG)"; }
   fi
   say "keeld is running. Next:"
   echo "    export DOCKER_HOST=unix://$SOCK"
