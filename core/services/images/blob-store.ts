@@ -1,14 +1,17 @@
 /**
- * Content-addressed blobs (`sha256:<hex>` → bytes) under `<root>/sha256/`. Writes go to a temp
- * file, are verified and fsynced, then renamed: a blob is either whole and correct, or absent.
+ * Content-addressed blobs (`sha256:<hex>` → bytes) under `<root>/sha256/`: image configs (kept
+ * byte-exact, so image IDs match Docker's) and the uncompressed tars of layers (so a save gives
+ * back the exact bytes and DiffIDs). Writes go to a temp file, are verified and fsynced, then
+ * renamed: a blob is either whole and correct, or absent.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError, NotFoundError } from '@keel/sdk';
+import { DigestTransform } from '@keel/sdk/tar';
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
@@ -22,20 +25,15 @@ export function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
-/** A pass-through that hashes and counts what flows through it. */
-export class DigestStream extends Transform {
-  private readonly hash = createHash('sha256');
-  size = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    this.push(chunk);
-    done();
-  }
-  /** The digest; valid once the stream has ended. */
-  digest(): string {
-    return `sha256:${this.hash.digest('hex')}`;
-  }
+/** A blob's digest and size. */
+export interface BlobInfo {
+  readonly digest: string;
+  readonly size: number;
+}
+
+async function fsyncFile(file: string): Promise<void> {
+  const fh = await open(file, 'r');
+  await fh.sync().finally(() => fh.close());
 }
 
 /** The blob store. */
@@ -65,7 +63,7 @@ export class BlobStore {
   }
 
   open(digest: string): Readable {
-    return createReadStream(this.path(digest));
+    return createReadStream(this.path(digest), { highWaterMark: 1 << 20 });
   }
 
   /** Stores bytes; returns their digest. */
@@ -73,65 +71,59 @@ export class BlobStore {
     const digest = sha256(data);
     if (await this.has(digest)) return digest;
     const tmp = await this.tempFile();
-    const fh = await open(tmp, 'w', 0o600);
     try {
-      await fh.writeFile(data);
-      await fh.sync();
+      const fh = await open(tmp, 'w', 0o600);
+      await fh.writeFile(data).then(() => fh.sync()).finally(() => fh.close());
+      await rename(tmp, this.path(digest));
     } finally {
-      await fh.close();
+      await rm(tmp, { force: true });
     }
-    await rename(tmp, this.path(digest));
     return digest;
   }
 
-  /**
-   * Stores a stream; with `expected`, a different digest is refused (nothing is kept).
-   * Returns the digest and size.
-   */
-  async ingest(source: Readable, expected?: string): Promise<{ digest: string; size: number }> {
+  /** Stores a stream; with `expected`, a different digest is refused (nothing is kept). */
+  async ingest(source: Readable | AsyncIterable<Buffer>, expected?: string): Promise<BlobInfo> {
     const tmp = await this.tempFile();
-    const hasher = new DigestStream();
+    const hasher = new DigestTransform();
     try {
       await pipeline(source, hasher, createWriteStream(tmp, { mode: 0o600 }));
-      const digest = hasher.digest();
+      const { digest, size } = await hasher.result;
       if (expected && digest !== expected) throw new InvalidArgumentError(`digest mismatch: expected ${expected}, got ${digest}`);
-      const fh = await open(tmp, 'r');
-      await fh.sync().finally(() => fh.close());
+      await fsyncFile(tmp);
       await rename(tmp, this.path(digest));
-      return { digest, size: hasher.size };
+      return { digest, size };
     } finally {
       await rm(tmp, { force: true });
     }
   }
 
   /**
-   * Takes over a file already on this filesystem (a staged layer): hashes it in place, checks
-   * `expected`, and renames it into the store — no second copy of the bytes.
+   * Takes over a file on this filesystem whose digest the caller has verified (a staged layer):
+   * renamed into the store, no second copy of the bytes.
    */
-  async adopt(file: string, expected?: string): Promise<{ digest: string; size: number }> {
-    const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-    const digest = `sha256:${hash.digest('hex')}`;
-    if (expected && digest !== expected) throw new InvalidArgumentError(`digest mismatch: expected ${expected}, got ${digest}`);
+  async adopt(file: string, verified: BlobInfo): Promise<BlobInfo> {
     await mkdir(path.join(this.root, 'sha256'), { recursive: true, mode: 0o700 });
-    const fh = await open(file, 'r');
-    await fh.sync().finally(() => fh.close());
-    await rename(file, this.path(digest));
-    return { digest, size };
+    await fsyncFile(file);
+    await rename(file, this.path(verified.digest));
+    return verified;
   }
 
   async delete(digest: string): Promise<void> {
     await rm(this.path(digest), { force: true });
   }
 
-  /** Removes temp files a crash left behind. */
-  async sweep(): Promise<void> {
-    const dir = path.join(this.root, 'tmp');
-    for (const name of await readdir(dir).catch(() => [] as string[])) await rm(path.join(dir, name), { force: true, recursive: true });
+  /** Every stored digest. */
+  async list(): Promise<string[]> {
+    const names = await readdir(path.join(this.root, 'sha256')).catch(() => [] as string[]);
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  }
+
+  /** Removes temp files a crash left behind, and every blob `keep` rejects. Returns how many blobs went. */
+  async sweep(keep: (digest: string) => boolean): Promise<number> {
+    await rm(path.join(this.root, 'tmp'), { recursive: true, force: true });
+    const orphans = (await this.list()).filter((d) => !keep(d));
+    for (const d of orphans) await this.delete(d);
+    return orphans.length;
   }
 
   private async tempFile(): Promise<string> {

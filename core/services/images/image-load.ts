@@ -1,95 +1,138 @@
 /**
- * `docker load`: the archive is unpacked into a staging directory with the safe layer extractor
- * (so no entry can land outside it), read as docker-save or OCI layout, and each layer is
- * registered against the DiffID its config promises. Images become visible only once all their
- * layers are in; on any failure, what this load added is collected and the staging removed.
+ * `docker load`, in three steps so that a refused archive changes nothing:
+ * 1. stage: the archive is unpacked into a private directory by the safe extractor (no entry can
+ *    land outside it; `../` and symlink escapes are refused naming the entry), under the size cap;
+ * 2. verify: docker-save or OCI layout is read, every config parsed, every layer not yet stored
+ *    checked against its blob digest and DiffID — all before the first byte of the answer, so any
+ *    of these errors is a proper 4xx;
+ * 3. register (under the store lock): the new layers go into the storage driver with progress
+ *    lines, then all images and their tags appear in one index write. A failure here removes the
+ *    layers this load added.
  */
-import { open, mkdir, rm, stat } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { InvalidArgumentError, type EventBus } from '@keel/sdk';
+import { EngineError, InvalidArgumentError, type EventBus } from '@keel/sdk';
 import { extractLayer, maybeGunzip } from '@keel/sdk/tar';
-import { readArchive } from './archive-manifest.js';
+import { hasFile, invalidArchive, type ArchiveImage, type ArchiveLayer } from './archive-files.js';
+import { readDockerArchive } from './docker-archive-load.js';
+import { diffIdsOf, parseImageConfig } from './image-config.js';
 import type { ImageStore } from './image-store.js';
-import { chainId, type LayerStore } from './layer-store.js';
-import { progressBar } from './progress.js';
-import { familiarString, parseReference } from './reference.js';
+import { chainIds, type LayerStore } from './layer-store.js';
+import { stageLayer, type StagedLayer } from './layer-staging.js';
+import { isOciLayout, readOciLayout, type Platform } from './oci-layout-load.js';
+import { progressMessage, reporting } from './progress.js';
+import { familiarString } from './reference.js';
 
 /** What a load needs. */
 export interface LoadDeps {
   readonly images: ImageStore;
   readonly layers: LayerStore;
   readonly events: EventBus;
-  /** Where staging directories go. */
+  /** Where staging directories go (on the blob store's filesystem, so staged tars are renamed in). */
   readonly tmpRoot: string;
+  /** Largest archive, and largest decompressed layer, in bytes. */
   readonly maxBytes: number;
+  /** The platform picked from multi-platform OCI indexes. */
+  readonly platform: Platform;
+  /** Runs a generator holding the store lock. */
+  readonly exclusive: <T>(make: () => AsyncIterable<T>) => AsyncIterable<T>;
 }
 
-/**
- * A layer file as the layer store takes it: gzip as a decompressing stream, a plain tar as the
- * file itself (adopted without a copy); zstd is refused clearly.
- */
-export async function openLayer(file: string): Promise<Readable | { file: string }> {
-  // A plain layer already adopted by another chain of this archive is gone from staging; the
-  // layer store then finds its content by DiffID.
-  const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
-  if (!fh) return { file };
-  const head = Buffer.alloc(4);
-  await fh.read(head, 0, 4, 0).finally(() => fh.close());
-  if (head[0] === 0x1f && head[1] === 0x8b) return createReadStream(file).pipe(createGunzip());
-  if (head.readUInt32LE(0) === 0xfd2fb528) throw new InvalidArgumentError(`layer ${path.basename(file)} is zstd-compressed, which keel cannot load yet`);
-  return { file };
+/** A verified image of the archive. */
+interface PlannedImage {
+  readonly source: ArchiveImage;
+  readonly diffIds: readonly string[];
+  readonly chains: readonly string[];
 }
 
-/** Loads an archive; yields Docker's JSON progress messages. */
-export async function* loadImages(body: Readable, deps: LoadDeps, quiet: boolean): AsyncGenerator<Record<string, unknown>> {
-  const staging = path.join(deps.tmpRoot, `load-${randomBytes(8).toString('hex')}`);
-  await mkdir(staging, { recursive: true, mode: 0o700 });
+type Message = Record<string, unknown>;
+
+/** Loads an archive; yields Docker's JSON messages. */
+export async function* loadImages(body: Readable, deps: LoadDeps, quiet: boolean): AsyncGenerator<Message> {
+  await mkdir(deps.tmpRoot, { recursive: true, mode: 0o700 });
+  const staging = await mkdtemp(path.join(deps.tmpRoot, 'load-'));
   try {
-    await extractLayer(maybeGunzip(body), staging, { whiteouts: 'keep', sameOwner: false, limits: { maxTotalBytes: deps.maxBytes } });
-    const archive = await readArchive(staging);
-    for (const img of archive) {
-      let parent: string | undefined;
-      const config = JSON.parse(img.configBytes.toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
-      const diffIds = config.rootfs?.diff_ids ?? [];
-      if (diffIds.length !== img.layerFiles.length) throw new InvalidArgumentError(`invalid image archive: the config lists ${diffIds.length} layers, the manifest ${img.layerFiles.length}`);
-      for (const [i, file] of img.layerFiles.entries()) {
-        const id = diffIds[i]!.slice(7, 19);
-        const known = await deps.layers.get(chainId(parent, diffIds[i]!));
-        if (known) {
-          // Already stored (by an earlier image of this archive, or before): nothing to read.
-          parent = known.chainId;
-          if (!quiet) yield { status: 'Loading layer', progressDetail: { current: known.size, total: known.size }, progress: progressBar(known.size, known.size), id };
-          continue;
-        }
-        const total = await stat(file).then((st) => st.size, () => 0);
-        if (!quiet) yield { status: 'Loading layer', progressDetail: { current: 0, total }, progress: progressBar(0, total), id };
-        const { record } = await deps.layers.register(parent, await openLayer(file), diffIds[i]).catch((err: Error) => {
-          throw new InvalidArgumentError(`invalid image archive: layer ${i + 1} (${diffIds[i]}): ${err.message}`, { cause: err });
-        });
-        parent = record.chainId;
-        if (!quiet) yield { status: 'Loading layer', progressDetail: { current: total, total }, progress: progressBar(total, total), id };
-      }
-      const image = await deps.images.create(img.configBytes);
-      const names: string[] = [];
-      for (const t of img.tags) {
-        const ref = parseReference(t);
-        await deps.images.tag(image.id, ref);
-        names.push(familiarString(ref));
-      }
-      for (const n of names.length ? names : [image.id]) {
-        deps.events.publish({ type: 'image', action: 'load', actor: { ID: image.id, Attributes: { name: n } } });
-        yield { stream: names.length ? `Loaded image: ${n}\n` : `Loaded image ID: ${image.id}\n` };
-      }
+    const root = path.join(staging, 'archive');
+    await extractLayer(maybeGunzip(body, { maxBytes: deps.maxBytes }), root, {
+      whiteouts: 'keep', sameOwner: false, xattrs: false, limits: { maxTotalBytes: deps.maxBytes },
+    });
+    const plan = await readArchive(root, deps.platform).then((a) => a.map(planImage));
+    const layersDir = path.join(staging, 'layers');
+    await mkdir(layersDir);
+    const staged = new Map<string, Promise<StagedLayer>>();
+    const stage = (layer: ArchiveLayer, diffId: string) => {
+      const key = `${layer.file}\n${diffId}`;
+      if (!staged.has(key)) staged.set(key, stageLayer(layer, diffId, layersDir, deps.maxBytes).catch((err) => Promise.reject(layerError(layer, err))));
+      return staged.get(key)!;
+    };
+    for (const img of plan) {
+      for (const [i, layer] of img.source.layers.entries()) if (!deps.layers.get(img.chains[i]!)) await stage(layer, img.diffIds[i]!);
     }
-  } catch (err) {
-    // Layers this load registered for images that never came to be go away again.
-    await deps.layers.collect(await deps.images.layersInUse()).catch(() => undefined);
-    throw err;
+    yield* deps.exclusive(() => register(plan, deps, quiet, stage));
   } finally {
     await rm(staging, { recursive: true, force: true });
+  }
+}
+
+async function readArchive(root: string, platform: Platform): Promise<ArchiveImage[]> {
+  if (await hasFile(root, 'manifest.json')) return readDockerArchive(root);
+  if (await isOciLayout(root)) return readOciLayout(root, platform);
+  return invalidArchive('it contains neither a manifest.json (docker save) nor an index.json with oci-layout (OCI image layout)');
+}
+
+function planImage(source: ArchiveImage): PlannedImage {
+  const diffIds = diffIdsOf(parseImageConfig(source.configBytes, `image config ${source.configName}`));
+  if (diffIds.length !== source.layers.length) {
+    invalidArchive(`invalid manifest, layers length mismatch: expected ${source.layers.length}, got ${diffIds.length} (${source.configName})`);
+  }
+  return { source, diffIds, chains: chainIds(diffIds) };
+}
+
+/** A refused layer is the archive's fault: 400 naming the layer. Host errors (ENOSPC…) pass through. */
+function layerError(layer: ArchiveLayer, err: unknown): unknown {
+  if (!EngineError.is(err) || err.kind !== 'InvalidArgument') return err;
+  return new InvalidArgumentError(`invalid archive: layer ${layer.name}: ${err.message.replace(/^invalid archive: /, '')}`, { cause: err });
+}
+
+async function* register(plan: readonly PlannedImage[], deps: LoadDeps, quiet: boolean, stage: (l: ArchiveLayer, d: string) => Promise<StagedLayer>): AsyncGenerator<Message> {
+  let done = false;
+  try {
+    for (const img of plan) {
+      let parent: string | undefined;
+      for (const [i, layer] of img.source.layers.entries()) {
+        const chain = img.chains[i]!;
+        if (!deps.layers.get(chain)) {
+          // Staged before the lock, unless an rmi removed the layer since it was checked.
+          const s = await stage(layer, img.diffIds[i]!);
+          const id = img.diffIds[i]!.slice(7, 19);
+          if (!quiet) yield progressMessage('Loading layer', id, 0, s.size);
+          const show = (n: number) => progressMessage('Loading layer', id, n, s.size);
+          const task = (report: (n: number) => void) => deps.layers.register(parent, s, undefined, report).catch((err) => Promise.reject(layerError(layer, err)));
+          if (quiet) await task(() => undefined);
+          else {
+            yield* reporting(task, show);
+            yield show(s.size);
+          }
+        }
+        parent = chain;
+      }
+    }
+    const { images, moved } = await deps.images.commit(plan.map((p) => ({ configBytes: p.source.configBytes, tags: p.source.tags })));
+    for (const [i, image] of images.entries()) {
+      deps.events.publish({ type: 'image', action: 'load', actor: { ID: image.id, Attributes: { ...image.config.config?.Labels, name: image.id } } });
+      const tags = plan[i]!.source.tags;
+      for (const ref of tags) {
+        const m = moved.find((x) => x.ref === ref);
+        if (m) yield { stream: `The image ${familiarString(ref)} already exists, renaming the old one with ID ${m.previous} to empty string\n` };
+        yield { stream: `Loaded image: ${familiarString(ref)}\n` };
+      }
+      if (!tags.length) yield { stream: `Loaded image ID: ${image.id}\n` };
+    }
+    done = true;
+  } finally {
+    // Failed, or abandoned by a client that left: layers registered for images that never came
+    // to be go away again (committed images stay: they are complete).
+    if (!done) await deps.layers.collect(deps.images.chainsInUse()).catch(() => undefined);
   }
 }

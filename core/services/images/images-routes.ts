@@ -1,27 +1,30 @@
 /**
- * Docker's image routes. Names carry `/` and `:` unescaped, so image paths are greedy and the
- * operation is the known suffix (`/json`, `/history`, `/get`, `/tag`, `/push`).
+ * Docker's image routes. Names carry `/` and `:` unescaped, so per-image paths are greedy
+ * (`/images/*`) and the operation is the known suffix (`/json`, `/history`, `/get`, `/tag`,
+ * `/push`); the fixed paths (`/images/json`, `/images/load`, …) are registered first and win
+ * (the server matches static paths before wildcards; images-routes.test.ts checks it).
  */
 import { Readable } from 'node:stream';
 import {
   InvalidArgumentError, NotFoundError, NotSupportedError, queryBool, queryFilters, queryString,
   type ApiRequest, type HttpRouter,
 } from '@keel/sdk';
-import { IMAGE_FILTERS, imagePredicate } from './image-filters.js';
-import { importImage } from './image-import.js';
+import type { BlobStore } from './blob-store.js';
+import { LIST_FILTERS, PRUNE_FILTERS, listFilter } from './image-filters.js';
+import { importImage, parsePlatform } from './image-import.js';
 import { loadImages, type LoadDeps } from './image-load.js';
-import { saveImages, type SaveItem } from './image-save.js';
+import { prepareSave, saveImages, selectForSave } from './image-save.js';
+import { createdSeconds, history, inspect, layerUsers, sharedSizeOf, summary, type ViewSources } from './image-views.js';
 import type { ImagesService } from './images-service.js';
 import { sendJsonMessages } from './json-stream.js';
-import { parseReference, familiarString } from './reference.js';
-import type { BlobStore } from './blob-store.js';
+import { tagReference } from './reference.js';
 
 /** What the routes need besides the service. */
 export interface ImagesRouteDeps {
   readonly service: ImagesService;
   readonly blobs: BlobStore;
-  readonly load: LoadDeps;
-  readonly architecture: string;
+  readonly views: ViewSources;
+  readonly load: Omit<LoadDeps, 'exclusive'>;
 }
 
 function all(req: ApiRequest, name: string): string[] {
@@ -34,84 +37,76 @@ function suffixed(tail: string, suffixes: readonly string[]): { name: string; op
   return { name: tail, op: '' };
 }
 
+const body = (req: ApiRequest) => req.bodyStream ?? Readable.from([]);
+
 /** Registers the image routes. */
 export function registerImageRoutes(router: HttpRouter, d: ImagesRouteDeps): void {
-  const { service } = d;
-  const images = service.d.images;
+  const { service, views } = d;
+  const { images } = views;
 
-  router.route({ method: 'GET', path: '/images/json', handler: async (req) => {
-    const pred = await imagePredicate(queryFilters(req, IMAGE_FILTERS), async (r) => Date.parse((await images.resolve(r)).config.created ?? '') / 1000);
-    const out = [];
-    for (const image of await images.list()) {
-      const s = await service.summary(image);
-      if (pred({ names: s.RepoTags as string[], labels: (s.Labels as Record<string, string>) ?? {}, created: s.Created as number })) out.push(s);
+  router.route({ method: 'GET', path: '/images/json', handler: (req) => {
+    const accept = listFilter(queryFilters(req, LIST_FILTERS), (ref) => createdSeconds(images.resolve(ref)));
+    const list = images.list();
+    const users = queryBool(req, 'shared-size') ? layerUsers(list) : undefined;
+    const rows = [];
+    for (const image of list) {
+      const names = accept({ refs: images.refsOf(image.id), labels: image.config.config?.Labels ?? {}, created: createdSeconds(image) });
+      if (names) rows.push(summary(views, image, req.apiVersion, names, users ? sharedSizeOf(image, users, views.layers) : -1));
     }
-    return out.sort((a, b) => (b.Created as number) - (a.Created as number));
+    return rows.sort((a, b) => (b.Created as number) - (a.Created as number));
   } });
 
   router.route({ method: 'POST', path: '/images/load', rawBody: true, handler: async (req, reply) => {
-    const quiet = queryBool(req, 'quiet');
-    const body = req.bodyStream ?? Readable.from([]);
-    await sendJsonMessages(reply, service.exclusiveStream(() => loadImages(body, d.load, quiet)));
+    const load: LoadDeps = { ...d.load, exclusive: (make) => service.exclusiveStream(make) };
+    await sendJsonMessages(reply, loadImages(body(req), load, queryBool(req, 'quiet', true)));
   } });
 
-  const save = async (names: string[]) => {
-    if (!names.length) throw new InvalidArgumentError('no image names given');
-    const items: SaveItem[] = [];
-    for (const n of names) {
-      const image = await images.resolve(n);
-      const tags = await images.namesOf(image.id);
-      let chosen = tags;
-      try {
-        const ref = parseReference(n, undefined);
-        if (!/^[a-f0-9]+$/.test(n)) chosen = ref.tag || ref.digest ? [familiarString(parseReference(n))] : tags.filter((t) => t.startsWith(`${familiarString(ref)}:`));
-      } catch { /* an ID: save every tag */ }
-      const existing = items.find((i) => i.image.id === image.id);
-      if (existing) existing.names.push(...chosen.filter((c) => !existing.names.includes(c)));
-      else items.push({ image, names: [...chosen] });
-    }
-    return items;
+  const save = async (names: readonly string[]) => {
+    const items = selectForSave(names, images);
+    const plan = await service.exclusive(() => prepareSave(items, d.blobs));
+    for (const { image } of items) service.publish('save', image.id);
+    return saveImages(plan);
   };
 
   router.route({ method: 'GET', path: '/images/get', handler: async (req, reply) => {
-    await reply.stream(saveImages(await save(all(req, 'names')), d.blobs), 'application/x-tar');
+    await reply.stream(await save(all(req, 'names')), 'application/x-tar');
   } });
 
   router.route({ method: 'POST', path: '/images/create', rawBody: true, handler: async (req, reply) => {
+    if (queryString(req, 'fromImage')) throw new NotSupportedError('pulling images from a registry is not supported by this keel build yet; load it with `docker load` instead');
     const from = queryString(req, 'fromSrc');
-    if (queryString(req, 'fromImage') !== undefined) throw new NotSupportedError('pulling images from a registry is not supported by this keel build yet; load it with `docker load` instead');
     if (from !== '-') throw new InvalidArgumentError(from ? `importing from ${from} is not supported: pipe the archive with "docker import - …" or pass a file` : 'fromSrc or fromImage is required');
-    const id = await service.exclusive(() => importImage(req.bodyStream ?? Readable.from([]), {
-      repo: queryString(req, 'repo') || undefined, tag: queryString(req, 'tag') || undefined, message: queryString(req, 'message'),
-      changes: all(req, 'changes'), architecture: d.architecture,
-    }, { images, layers: service.d.layers, events: service.d.events }));
-    await sendJsonMessages(reply, (async function* () { yield { status: id }; })());
+    const repo = queryString(req, 'repo');
+    const id = await importImage(body(req), {
+      ...(repo ? { ref: tagReference(repo, queryString(req, 'tag')) } : {}),
+      message: queryString(req, 'message'),
+      changes: all(req, 'changes'),
+      platform: parsePlatform(queryString(req, 'platform'), d.load.platform),
+      maxBytes: d.load.maxBytes,
+    }, { images, layers: views.layers, blobs: d.blobs, events: service.d.events, exclusive: (fn) => service.exclusive(fn) });
+    await sendJsonMessages(reply, [{ status: id }]);
   } });
 
-  router.route({ method: 'POST', path: '/images/prune', handler: async (req) => {
-    const f = queryFilters(req, ['dangling', 'label', 'until']);
-    const allImages = f.dangling?.[0] === 'false' || f.dangling?.[0] === '0';
-    const pred = await imagePredicate({ ...f, dangling: [] }, async () => 0);
-    return service.prune(allImages, async (i, names) => !pred({ names, labels: i.config.config?.Labels ?? {}, created: Date.parse(i.config.created ?? '') / 1000 }));
-  } });
+  router.route({ method: 'POST', path: '/images/prune', handler: (req) => service.prune(queryFilters(req, PRUNE_FILTERS)) });
 
   router.route({ method: 'GET', path: '/images/*', handler: async (req, reply) => {
     const { name, op } = suffixed(req.params['*'] ?? '', ['json', 'history', 'get']);
-    if (op === 'json') return service.inspect(name);
-    if (op === 'history') return service.history(name);
-    if (op === 'get') return reply.stream(saveImages(await save([name]), d.blobs), 'application/x-tar');
+    if (op === 'json') return inspect(views, images.resolve(name), req.apiVersion);
+    if (op === 'history') return history(views, images.resolve(name));
+    if (op === 'get') return reply.stream(await save([name]), 'application/x-tar');
     throw new NotFoundError('page not found');
   } });
 
   router.route({ method: 'POST', path: '/images/*', handler: async (req, reply) => {
     const { name, op } = suffixed(req.params['*'] ?? '', ['tag', 'push']);
     if (op === 'tag') {
-      const repo = queryString(req, 'repo');
-      if (!repo) throw new InvalidArgumentError('repository name must have at least one component');
-      await service.tag(name, repo, queryString(req, 'tag') || undefined);
+      await service.tag(name, queryString(req, 'repo') ?? '', queryString(req, 'tag') || undefined);
       return void reply.status(201).empty();
     }
-    if (op === 'push') throw new NotSupportedError('pushing images to a registry is not supported by this keel build yet');
+    if (op === 'push') {
+      images.resolve(queryString(req, 'tag') ? `${name}:${queryString(req, 'tag')}` : name);
+      throw new NotSupportedError('pushing images to a registry is not supported by this keel build yet');
+    }
     throw new NotFoundError('page not found');
   } });
 

@@ -1,97 +1,145 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { coreServices, definePlugin } from '@keel/sdk';
-import { layerTar, MemoryStateStore, startTestEngine, type TestEngine } from '@keel/sdk/testkit';
-import { TarWriter } from '@keel/sdk/tar';
+import { coreServices, definePlugin, drivers, type StorageDriver } from '@keel/sdk';
 import { vfsStoragePlugin } from '../../../plugins/storage/vfs/index.js';
-import { VfsDriver } from '../../../plugins/storage/vfs/vfs-driver.js';
-import { BlobStore, sha256 } from './blob-store.js';
-import { imagesHooks, imagesServicePlugin } from './index.js';
-import { LayerStore } from './layer-store.js';
+import { systemServicePlugin } from '../system/index.js';
+import { imageBackendRef, imagesHooks, type ImageDeleteRequest } from './index.js';
+import { dockerArchive, imagesEngine, testImage, type ImagesTestEngine, type TestImage } from './test-support.js';
 
-async function bytesOf(r: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of r) parts.push(c as Buffer);
-  return Buffer.concat(parts);
-}
-
-/** A docker-save archive of one image with one layer holding `file`. */
-async function archive(tag: string, file: string): Promise<Buffer> {
-  const layer = await bytesOf(layerTar([{ path: file, type: 'file', content: file }]));
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', created: '2026-01-01T00:00:00Z', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(layer)] }, history: [{ created_by: 'test' }] }));
-  const w = new TarWriter();
-  const done = bytesOf(w.readable);
-  await w.add({ path: 'l/layer.tar', type: 'file', size: layer.length }, layer);
-  await w.add({ path: 'config.json', type: 'file', size: config.length }, config);
-  const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: [tag], Layers: ['l/layer.tar'] }]));
-  await w.add({ path: 'manifest.json', type: 'file', size: manifest.length }, manifest);
-  await w.finish();
-  return done;
-}
-
-describe('image service', () => {
-  let engine: TestEngine;
-  const vetoes: string[] = [];
-  const guard = definePlugin({
-    id: 'core.guard', sdk: '^1.0.0', deps: { hooks: coreServices.hooks },
-    init: ({ hooks }) => hooks.tap(imagesHooks, 'beforeDelete', ({ imageId }) => (vetoes.includes(imageId) ? `conflict: container c1 is using its referenced image ${imageId.slice(7, 19)}` : undefined)),
-  });
-  beforeEach(async () => {
-    vetoes.length = 0;
-    engine = await startTestEngine({ plugins: [vfsStoragePlugin, imagesServicePlugin, guard], pluginConfig: { 'core.images': { maxLoadBytes: 1 << 30 } } });
-  });
-  afterEach(async () => { await engine.stop(); });
-
-  const load = (buf: Buffer) => engine.router.invoke({ method: 'POST', path: '/images/load', bodyStream: Readable.from([buf]) });
-
-  it('loads an archive and lets a tap veto removal with 409', async () => {
-    const r = await load(await archive('app:v1', 'a.txt'));
-    expect(r.items.at(-1)).toEqual({ stream: 'Loaded image: app:v1\n' });
-    const [img] = (await engine.router.invoke({ method: 'GET', path: '/images/json' })).body as Array<{ Id: string }>;
-    vetoes.push(img!.Id);
-    const denied = await engine.router.invoke({ method: 'DELETE', path: '/images/app:v1' });
-    expect(denied.status).toBe(409);
-    expect((denied.body as { message: string }).message).toMatch(/container c1 is using its referenced image/);
-    vetoes.length = 0;
-    const ok = await engine.router.invoke({ method: 'DELETE', path: '/images/app:v1' });
-    expect(ok.body).toEqual([{ Untagged: 'app:v1' }, { Deleted: img!.Id }, { Deleted: expect.stringMatching(/^sha256:/) }]);
-  });
-
-  it('refuses a limit-exceeding archive with 400 and keeps nothing', async () => {
-    const small = await startTestEngine({ plugins: [vfsStoragePlugin, imagesServicePlugin], pluginConfig: { 'core.images': { maxLoadBytes: 100 } } });
-    try {
-      const r = await small.router.invoke({ method: 'POST', path: '/images/load', bodyStream: Readable.from([await archive('big:1', 'b.txt')]) });
-      expect(r.status).toBe(400);
-      expect((r.body as { message: string }).message).toMatch(/exceeds 100 bytes/);
-      expect((await small.router.invoke({ method: 'GET', path: '/images/json' })).body).toEqual([]);
-    } finally {
-      await small.stop();
+/** A stand-in for the containers service: uses images and vetoes like moby. */
+const containers = { running: new Set<string>(), stopped: new Set<string>(), seen: [] as ImageDeleteRequest[] };
+const guard = definePlugin({
+  id: 'core.guard', sdk: '^1.0.0', deps: { hooks: coreServices.hooks },
+  init: ({ hooks }) => hooks.tap(imagesHooks, 'beforeDelete', (req) => {
+    containers.seen.push(req);
+    const short = req.imageId.slice(7, 19);
+    if (req.reference && (containers.running.has(req.imageId) || containers.stopped.has(req.imageId))) {
+      return `conflict: unable to remove repository reference "${req.reference}" (must force) - container c0ffee123456 is using its referenced image ${short}`;
     }
-  });
-
-  it('answers 404 No such image, and 400 for a bad reference', async () => {
-    expect((await engine.router.invoke({ method: 'GET', path: '/images/nope/json' })).body).toEqual({ message: 'No such image: nope:latest' });
-    expect((await engine.router.invoke({ method: 'POST', path: '/images/nope/tag?repo=Bad' })).status).toBe(404);
-    await load(await archive('app:v1', 'a.txt'));
-    expect((await engine.router.invoke({ method: 'POST', path: '/images/app:v1/tag?repo=Bad' })).status).toBe(400);
-  });
+    if (!req.reference && containers.running.has(req.imageId)) return `conflict: unable to delete ${short} (cannot be forced) - image is being used by running container c0ffee123456`;
+    if (!req.reference && !req.force && containers.stopped.has(req.imageId)) return `conflict: unable to delete ${short} (must be forced) - image is being used by stopped container c0ffee123456`;
+    return undefined;
+  }),
 });
 
-describe('layer store crash recovery', () => {
-  let dir: string;
-  beforeEach(async () => { dir = await mkdtemp(path.join(tmpdir(), 'keel-layers-')); });
-  afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+describe('image service: tag, rmi, prune', () => {
+  let e: ImagesTestEngine;
+  let base: TestImage;
+  let app: TestImage;
+  let old: TestImage;
+  const rmi = (name: string, force = false) => e.invoke('DELETE', `/images/${name}${force ? '?force=1' : ''}`);
+  const tag = (name: string, repo: string, t?: string) => e.invoke('POST', `/images/${name}/tag?repo=${encodeURIComponent(repo)}${t ? `&tag=${t}` : ''}`);
+  const ids = async () => (await e.list()).map((i) => i.Id).sort();
+  const storage = () => e.drivers<StorageDriver>(drivers.storage).default();
+  const actions = () => e.events.published.filter((ev) => ev.Type === 'image').map((ev) => `${ev.Action} ${ev.Actor.Attributes.name ?? ''}`);
 
-  it('removes driver layers no record names (an interrupted registration)', async () => {
-    const driver = new VfsDriver({ root: path.join(dir, 'vfs') });
-    const store = new LayerStore(new MemoryStateStore(), new BlobStore(path.join(dir, 'blobs')), () => ({ name: 'vfs', driver }));
-    const { record } = await store.register(undefined, layerTar([{ path: 'f', type: 'file', content: 'x' }]));
-    const orphan = 'f'.repeat(64);
-    await driver.create(orphan);
-    expect(await store.sweepOrphans(await driver.list())).toBe(1);
-    expect(await driver.list()).toEqual([record.cacheId]);
+  beforeEach(async () => {
+    containers.running.clear();
+    containers.stopped.clear();
+    containers.seen.length = 0;
+    e = await imagesEngine(vfsStoragePlugin, [systemServicePlugin, guard]);
+    base = await testImage({ tags: ['base:1'], layers: [{ 'etc/os-release': 'keel' }], created: '2024-01-01T00:00:00Z' });
+    app = await testImage({ tags: ['app:v1'], layers: [base.layers[0]!, { 'app.txt': 'a' }], labels: { tier: 'web' }, created: '2024-02-01T00:00:00Z' });
+    old = await testImage({ tags: ['app:v1'], layers: [{ 'app.txt': 'old' }], created: '2023-12-01T00:00:00Z' });
+    await e.load(await dockerArchive([old]));
+    await e.load(await dockerArchive([base, app])); // app:v1 moves: old becomes dangling
+  });
+  afterEach(async () => { await e.stop(); });
+
+  it('tag adds a name (201), validates it before looking the image up, and publishes tag', async () => {
+    expect((await tag('app:v1', 'localhost:5000/team/app', 'v2')).status).toBe(201);
+    expect((await tag(app.id.slice(7, 19), 'app')).status).toBe(201);
+    expect((await e.invoke('GET', '/images/app:latest/json')).body).toMatchObject({ Id: app.id, RepoTags: ['app:latest', 'app:v1', 'localhost:5000/team/app:v2'] });
+    expect(actions()).toContain('tag localhost:5000/team/app:v2');
+    expect((await tag('nope', 'Bad')).status).toBe(400);
+    expect((await tag('nope', 'good')).body).toEqual({ message: 'No such image: nope:latest' });
+    expect((await tag('app:v1', 'x', 'bad tag')).status).toBe(400);
+  });
+
+  it('rmi of one of several names untags only', async () => {
+    await tag('app:v1', 'app', 'v2');
+    expect((await rmi('app:v1')).body).toEqual([{ Untagged: 'app:v1' }]);
+    expect(await ids()).toEqual([base.id, app.id, old.id].sort());
+    expect(actions().slice(-1)).toEqual([`untag ${app.id}`]);
+  });
+
+  it('rmi of the last name deletes the image and only its unshared layers', async () => {
+    const before = (await storage().list()).length;
+    expect((await rmi('app:v1')).body).toEqual([{ Untagged: 'app:v1' }, { Deleted: app.id }, { Deleted: app.chainIds[1] }]);
+    expect((await storage().list()).length).toBe(before - 1);
+    expect((await rmi('base:1')).body).toEqual([{ Untagged: 'base:1' }, { Deleted: base.id }, { Deleted: base.chainIds[0] }]);
+    expect(actions().slice(-4)).toEqual([`untag ${app.id}`, `delete ${app.id}`, `untag ${base.id}`, `delete ${base.id}`]);
+  });
+
+  it('rmi by ID with names in several repositories needs force, then untags all and deletes', async () => {
+    await tag('app:v1', 'other/app', 'v1');
+    const conflict = await rmi(app.id.slice(7, 19));
+    expect(conflict.status).toBe(409);
+    expect(conflict.body).toEqual({ message: `conflict: unable to delete ${app.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories` });
+    expect((await rmi(app.id, true)).body).toEqual([{ Untagged: 'app:v1' }, { Untagged: 'other/app:v1' }, { Deleted: app.id }, { Deleted: app.chainIds[1] }]);
+  });
+
+  it('a container using the image: the tap vetoes with 409 unless forced; a running one even then', async () => {
+    containers.stopped.add(app.id);
+    const r = await rmi('app:v1');
+    expect(r.status).toBe(409);
+    expect((r.body as { message: string }).message).toBe(`conflict: unable to remove repository reference "app:v1" (must force) - container c0ffee123456 is using its referenced image ${app.id.slice(7, 19)}`);
+    expect(containers.seen.at(-1)).toEqual({ imageId: app.id, reference: 'app:v1', force: false });
+    expect((await rmi(app.id)).status).toBe(409);
+    // Forced: untagged and deleted; the container's hold (via the backend) keeps the layers.
+    const backend = e.get(imageBackendRef);
+    const rootfs = await backend.acquire(app.id, 'c0ffee');
+    expect(rootfs).toEqual({ driver: 'vfs', parent: expect.stringMatching(/^[a-f0-9]{64}$/) });
+    expect((await rmi('app:v1', true)).body).toEqual([{ Untagged: 'app:v1' }, { Deleted: app.id }]);
+    expect(await storage().exists(rootfs.parent!)).toBe(true);
+    await backend.release('c0ffee');
+    expect(await storage().exists(rootfs.parent!)).toBe(false);
+  });
+
+  it('rmi -f of an image a running container uses: untagged, kept (dangling)', async () => {
+    containers.running.add(app.id);
+    expect((await rmi('app:v1', true)).body).toEqual([{ Untagged: 'app:v1' }]);
+    expect((await e.list('?filters={"dangling":{"true":true}}')).map((i) => i.Id).sort()).toEqual([app.id, old.id].sort());
+    expect((await rmi(app.id, true)).status).toBe(409);
+  });
+
+  it('unknown images are 404 "No such image", blank names 400', async () => {
+    expect(await rmi('nope')).toMatchObject({ status: 404, body: { message: 'No such image: nope:latest' } });
+    expect((await rmi('Bad')).body).toEqual({ message: 'invalid reference format: repository name (library/Bad) must be lowercase' });
+    expect((await e.invoke('DELETE', '/images/ ')).status).toBe(400);
+  });
+
+  it('prune removes dangling images only; dangling=false every image nothing uses', async () => {
+    const r = await e.invoke('POST', '/images/prune');
+    expect(r.body).toEqual({ ImagesDeleted: [{ Deleted: old.id }, { Deleted: old.chainIds[0] }], SpaceReclaimed: expect.any(Number) });
+    expect((r.body as { SpaceReclaimed: number }).SpaceReclaimed).toBeGreaterThan(0);
+    expect(e.events.published.at(-1)).toMatchObject({ Type: 'image', Action: 'prune', Actor: { ID: '', Attributes: { reclaimed: expect.stringMatching(/^[1-9]\d*$/) } } });
+    containers.stopped.add(base.id);
+    const all = await e.invoke('POST', `/images/prune?filters=${encodeURIComponent('{"dangling":{"false":true}}')}`);
+    expect((all.body as { ImagesDeleted: unknown[] }).ImagesDeleted).toEqual([{ Untagged: 'app:v1' }, { Deleted: app.id }, { Deleted: app.chainIds[1] }]);
+    expect(await ids()).toEqual([base.id]);
+    expect((await e.invoke('POST', '/images/prune')).body).toEqual({ ImagesDeleted: null, SpaceReclaimed: 0 });
+  });
+
+  it('prune filters: label, label!, until; bad filters are 400', async () => {
+    const prune = (f: object) => e.invoke('POST', `/images/prune?filters=${encodeURIComponent(JSON.stringify(f))}`);
+    const first = (await prune({ dangling: ['false'], 'label!': ['tier=web'], until: ['2024-01-15T00:00:00Z'] })).body as { ImagesDeleted: unknown[] };
+    // base goes but its layer stays (app uses it); app is labelled tier=web and too new anyway.
+    expect(first.ImagesDeleted).toHaveLength(4);
+    expect(first.ImagesDeleted).toEqual(expect.arrayContaining([{ Untagged: 'base:1' }, { Deleted: base.id }, { Deleted: old.id }, { Deleted: old.chainIds[0] }]));
+    expect((await prune({ dangling: ['false'], label: ['tier'] })).body).toMatchObject({ ImagesDeleted: expect.arrayContaining([{ Deleted: app.id }]) });
+    expect(await ids()).toEqual([]);
+    expect((await prune({ reference: ['x'] })).body).toEqual({ message: "invalid filter 'reference'" });
+    expect((await prune({ dangling: ['maybe'] })).body).toEqual({ message: "invalid filter 'dangling=maybe'" });
+    expect((await prune({ until: ['1', '2'] })).body).toEqual({ message: 'more than one until filter specified' });
+  });
+
+  it('fills /info and /system/df through the system hooks', async () => {
+    expect((await e.invoke('GET', '/info')).body).toMatchObject({ Images: 3 });
+    const df = (await e.invoke('GET', '/system/df')).body as { LayersSize: number; Images: Array<Record<string, unknown>> };
+    expect(df.LayersSize).toBeGreaterThan(0);
+    const row = (id: string) => df.Images.find((i) => i.Id === id)!;
+    expect(row(app.id)).toMatchObject({ RepoTags: ['app:v1'], Containers: 0 });
+    expect(row(app.id).SharedSize).toBe(row(base.id).Size);
+    expect(row(old.id).SharedSize).toBe(0);
   });
 });

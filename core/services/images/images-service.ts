@@ -1,13 +1,17 @@
 /**
- * The image service: Docker's image operations over the image and layer stores. Changes to the
- * stores (load, import, tag, remove, prune) run one at a time, so layer collection never races a
- * load that is still registering layers.
+ * The image service: Docker's tag, rmi and prune over the image and layer stores, with moby's
+ * conflict rules, and the {@link ImageBackend} other services use. Store changes run one at a
+ * time (a promise queue), so layer collection never races a load that is registering layers;
+ * reads need no lock (the stores swap their in-memory state only after a write succeeded).
  */
-import { ConflictError, type EventBus, type HookSetCaller } from '@keel/sdk';
+import { ConflictError, InvalidArgumentError, type EventBus, type HookSetCaller } from '@keel/sdk';
+import type { ImageBackend, ImageInfo, ImageRootfs } from './image-backend.js';
+import { pruneFilter } from './image-filters.js';
 import type { Image, ImageStore } from './image-store.js';
+import { createdSeconds } from './image-views.js';
 import type { imagesHooks } from './images-hooks.js';
-import type { LayerStore } from './layer-store.js';
-import { looksLikeId, parseReference, familiarString } from './reference.js';
+import type { LayerRecord, LayerStore } from './layer-store.js';
+import { familiarString, isIdPrefix, parseReference, tagReference } from './reference.js';
 
 /** Dependencies of the service. */
 export interface ImagesServiceDeps {
@@ -15,13 +19,23 @@ export interface ImagesServiceDeps {
   readonly layers: LayerStore;
   readonly events: EventBus;
   readonly hooks: HookSetCaller<(typeof imagesHooks)['hooks']>;
-  readonly driverName: () => string;
+  /** The storage driver the layers live in. */
+  readonly driverName: string;
 }
 
-const seconds = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) || 0 : 0);
+/** One line of an rmi or prune answer. */
+export type DeleteItem = { Untagged: string } | { Deleted: string };
+
+/** `POST /images/prune`'s answer. */
+export interface PruneReport {
+  ImagesDeleted: DeleteItem[] | null;
+  SpaceReclaimed: number;
+}
+
+const short = (id: string) => id.slice(7, 19);
 
 /** Docker's image operations. */
-export class ImagesService {
+export class ImagesService implements ImageBackend {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly d: ImagesServiceDeps) {}
@@ -46,131 +60,114 @@ export class ImagesService {
     }
   }
 
-  /** Uncompressed size of an image's layers. */
-  async sizeOf(image: Image): Promise<number> {
-    let size = 0;
-    for (const c of image.chainIds) size += (await this.d.layers.get(c))?.unpacked ?? 0;
-    return size;
+  /** Publishes an image event as moby does: labels as attributes, plus `name`. */
+  publish(action: string, image: Image | string, name?: string): void {
+    const id = typeof image === 'string' ? image : image.id;
+    const labels = typeof image === 'string' ? {} : image.config.config?.Labels ?? {};
+    this.d.events.publish({ type: 'image', action, actor: { ID: id, Attributes: { ...labels, name: name ?? id } } });
   }
 
-  /** Docker's ImageSummary. */
-  async summary(image: Image, sharedSize = -1): Promise<Record<string, unknown>> {
-    return {
-      Id: image.id, ParentId: '', RepoTags: await this.d.images.namesOf(image.id), RepoDigests: [],
-      Created: seconds(image.config.created), Size: await this.sizeOf(image), SharedSize: sharedSize,
-      Labels: image.config.config?.Labels ?? {}, Containers: -1,
-    };
+  resolve(nameOrId: string): ImageInfo {
+    const image = this.d.images.resolve(nameOrId);
+    return { id: image.id, repoTags: this.d.images.namesOf(image.id), config: image.config };
   }
 
-  /** Docker's ImageInspect. */
-  async inspect(name: string): Promise<Record<string, unknown>> {
-    const image = await this.d.images.resolve(name);
-    const c = image.config;
-    return {
-      Id: image.id, RepoTags: await this.d.images.namesOf(image.id), RepoDigests: [], Parent: '', Comment: c.comment ?? '',
-      Created: c.created ?? '', DockerVersion: c.docker_version ?? '', Author: c.author ?? '', Config: c.config ?? null,
-      Architecture: c.architecture ?? '', ...(c.variant ? { Variant: c.variant } : {}), Os: c.os ?? 'linux',
-      Size: await this.sizeOf(image), GraphDriver: { Name: this.d.driverName(), Data: null },
-      RootFS: { Type: 'layers', Layers: c.rootfs?.diff_ids ?? [] }, Metadata: { LastTagTime: image.lastTagTime ?? '0001-01-01T00:00:00Z' },
-    };
+  acquire(imageId: string, holder: string): Promise<ImageRootfs> {
+    return this.exclusive(async () => {
+      const image = this.d.images.resolve(imageId);
+      if (image.topLayer) await this.d.layers.hold(holder, image.topLayer);
+      const parent = image.topLayer ? this.d.layers.get(image.topLayer)?.cacheId : undefined;
+      return { driver: this.d.driverName, ...(parent ? { parent } : {}) };
+    });
   }
 
-  /** Docker's image history, newest first. */
-  async history(name: string): Promise<Array<Record<string, unknown>>> {
-    const image = await this.d.images.resolve(name);
-    const history = image.config.history ?? [];
-    const sizes = await Promise.all(image.chainIds.map(async (c) => (await this.d.layers.get(c))?.unpacked ?? 0));
-    let layer = 0;
-    const rows = history.map((h) => ({
-      Id: '<missing>', Created: seconds(h.created), CreatedBy: h.created_by ?? '', Tags: null as string[] | null,
-      Size: h.empty_layer ? 0 : sizes[layer++] ?? 0, Comment: h.comment ?? '',
-    }));
-    rows.reverse();
-    if (rows[0]) Object.assign(rows[0], { Id: image.id, Tags: await this.d.images.namesOf(image.id) });
-    return rows;
+  release(holder: string): Promise<void> {
+    return this.exclusive(async () => {
+      if (await this.d.layers.release(holder)) await this.d.layers.collect(this.d.images.chainsInUse());
+    });
   }
 
-  /** `docker tag`. */
+  /** `docker tag`: the new name is checked before the image is looked up, as moby does. */
   tag(source: string, repo: string, tag?: string): Promise<void> {
+    const ref = tagReference(repo, tag);
     return this.exclusive(async () => {
-      const image = await this.d.images.resolve(source);
-      const ref = parseReference(tag ? `${repo}:${tag}` : repo);
+      const image = this.d.images.resolve(source);
       await this.d.images.tag(image.id, ref);
-      this.d.events.publish({ type: 'image', action: 'tag', actor: { ID: image.id, Attributes: { name: familiarString(ref) } } });
+      this.publish('tag', image, familiarString(ref));
     });
   }
 
-  /** `docker rmi`: untag a named reference, delete the image when nothing names it any more. */
-  remove(name: string, force: boolean): Promise<Array<Record<string, string>>> {
+  /**
+   * `docker rmi`. A name untags (and deletes the image when it was its last name, unless a
+   * container still uses it); an ID deletes the image with all its names, which needs `force`
+   * when it has names in several repositories.
+   */
+  remove(name: string, force: boolean): Promise<DeleteItem[]> {
+    if (!name.trim()) throw new InvalidArgumentError('image name cannot be blank');
     return this.exclusive(async () => {
-      const image = await this.d.images.resolve(name);
-      const names = await this.d.images.namesOf(image.id);
-      const out: Array<Record<string, string>> = [];
-      const byId = looksLikeId(name) && !names.some((n) => n === name || n.startsWith(`${name}:`));
-      const untag = async (n: string) => {
-        await this.d.images.untag(parseReference(n));
-        out.push({ Untagged: n });
-        this.d.events.publish({ type: 'image', action: 'untag', actor: { ID: image.id, Attributes: { name: n } } });
-      };
-      if (!byId) {
+      const image = this.d.images.resolve(name);
+      const refs = this.d.images.refsOf(image.id);
+      const veto = (reference?: string) => this.d.hooks.call('beforeDelete', { imageId: image.id, force, ...(reference ? { reference } : {}) });
+      if (!isIdPrefix(image.id, name)) {
         const named = familiarString(parseReference(name));
-        const veto = names.length === 1 ? await this.d.hooks.call('beforeDelete', { imageId: image.id, reference: named, force }) : undefined;
-        if (veto && !force) throw new ConflictError(veto);
-        await untag(named);
-        if (names.length > 1) return out;
-      } else {
-        if (names.length > 1 && !force) {
-          throw new ConflictError(`conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
+        if (!force && refs.length === 1) {
+          const message = await veto(named);
+          if (message) throw new ConflictError(message);
         }
-        const veto = await this.d.hooks.call('beforeDelete', { imageId: image.id, force });
-        if (veto && !force) throw new ConflictError(veto);
-        for (const n of names) await untag(n);
+        await this.d.images.untag(parseReference(name));
+        this.publish('untag', image);
+        const out: DeleteItem[] = [{ Untagged: named }];
+        // Quietly kept when something still uses it: the image just becomes dangling.
+        if (refs.length > 1 || (await veto())) return out;
+        return [...out, ...(await this.deleteImages([image]))];
       }
-      return [...out, ...(await this.deleteImage(image))];
+      if (refs.length > 1 && !force) throw new ConflictError(`conflict: unable to delete ${short(image.id)} (must be forced) - image is referenced in multiple repositories`);
+      const message = await veto();
+      if (message) throw new ConflictError(message);
+      return this.deleteImages([image]);
     });
   }
 
-  private async deleteImage(image: Image): Promise<Array<Record<string, string>>> {
-    await this.d.images.delete(image.id);
-    const layers = await this.d.layers.collect(await this.d.images.layersInUse());
-    this.d.events.publish({ type: 'image', action: 'delete', actor: { ID: image.id, Attributes: { name: image.id } } });
-    return [{ Deleted: image.id }, ...layers.map((l) => ({ Deleted: l }))];
+  /** Deletes images with their names (untag lines and events first), then collects their layers. */
+  private async deleteImages(images: readonly Image[], removed: LayerRecord[] = []): Promise<DeleteItem[]> {
+    const out: DeleteItem[] = [];
+    for (const image of images) {
+      for (const n of this.d.images.namesOf(image.id)) {
+        out.push({ Untagged: n });
+        this.publish('untag', image);
+      }
+    }
+    await this.d.images.delete(images.map((i) => i.id));
+    const layers = await this.d.layers.collect(this.d.images.chainsInUse());
+    removed.push(...layers);
+    for (const image of images) {
+      this.publish('delete', image.id);
+      out.push({ Deleted: image.id });
+    }
+    return [...out, ...layers.map((l) => ({ Deleted: l.chainId }))];
   }
 
-  /** `docker image prune`: dangling images, or (`all`) every image no container uses. */
-  prune(all: boolean, keep: (i: Image, names: string[]) => Promise<boolean> = async () => false): Promise<{ ImagesDeleted: Array<Record<string, string>> | null; SpaceReclaimed: number }> {
+  /**
+   * `docker image prune`: dangling images, or (`dangling=false`) every image nothing uses, as
+   * the filters allow. SpaceReclaimed counts the layers actually removed.
+   */
+  prune(filters: Readonly<Record<string, readonly string[]>>): Promise<PruneReport> {
+    const { all, accepts } = pruneFilter(filters);
     return this.exclusive(async () => {
-      const deleted: Array<Record<string, string>> = [];
-      let reclaimed = 0;
-      for (const image of await this.d.images.list()) {
-        const names = await this.d.images.namesOf(image.id);
-        if ((!all && names.length) || (await keep(image, names))) continue;
+      const victims: Image[] = [];
+      for (const image of this.d.images.list()) {
+        const refs = this.d.images.refsOf(image.id);
+        if (!all && refs.length) continue;
+        if (!accepts({ refs, labels: image.config.config?.Labels ?? {}, created: createdSeconds(image) })) continue;
         if (await this.d.hooks.call('beforeDelete', { imageId: image.id, force: false })) continue;
-        const size = await this.sizeOf(image);
-        for (const n of names) {
-          await this.d.images.untag(parseReference(n));
-          deleted.push({ Untagged: n });
-        }
-        deleted.push(...(await this.deleteImage(image)));
-        reclaimed += size;
+        victims.push(image);
       }
+      const removed: LayerRecord[] = [];
+      const deleted: DeleteItem[] = [];
+      for (const image of victims) deleted.push(...(await this.deleteImages([image], removed)));
+      const reclaimed = removed.reduce((n, l) => n + l.unpacked, 0);
       this.d.events.publish({ type: 'image', action: 'prune', actor: { ID: '', Attributes: { reclaimed: String(reclaimed) } } });
       return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
     });
-  }
-
-  /** The images part of `docker system df`. */
-  async df(): Promise<{ LayersSize: number; Images: Array<Record<string, unknown>> }> {
-    const images = await this.d.images.list();
-    const users = new Map<string, number>();
-    for (const i of images) for (const c of i.chainIds) users.set(c, (users.get(c) ?? 0) + 1);
-    let layersSize = 0;
-    for (const l of await this.d.layers.list()) layersSize += l.unpacked;
-    const rows = await Promise.all(images.map(async (i) => {
-      let shared = 0;
-      for (const c of i.chainIds) if ((users.get(c) ?? 0) > 1) shared += (await this.d.layers.get(c))?.unpacked ?? 0;
-      return { ...(await this.summary(i, shared)), Containers: 0 };
-    }));
-    return { LayersSize: layersSize, Images: rows };
   }
 }

@@ -1,33 +1,43 @@
 /**
  * `core.images`: the local image store and Docker's image API (load, save, import, tag, rmi,
  * list, inspect, history, prune) over the default storage driver; fills `/info` and
- * `/system/df`.
+ * `/system/df`, publishes image events, and provides {@link imageBackendRef} to other services.
+ *
+ * Layout under the plugin root, per storage driver (as Docker keeps `image/<driver>/`): blobs in
+ * `<driver>/blobs/sha256/`, staging in `<driver>/tmp/`; state documents `<driver>/index` (images
+ * and references) and `<driver>/layers/…` (layer records, holds, pending creations).
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { coreServices, definePlugin, drivers } from '@keel/sdk';
 import { systemHooks } from '../system/index.js';
+import { imageBackendRef } from './image-backend.js';
 import { BlobStore } from './blob-store.js';
 import { ImageStore } from './image-store.js';
+import { diskUsage } from './image-views.js';
 import { imagesHooks } from './images-hooks.js';
 import { registerImageRoutes } from './images-routes.js';
 import { ImagesService } from './images-service.js';
 import { LayerStore } from './layer-store.js';
 
 export { imagesHooks, type ImageDeleteRequest } from './images-hooks.js';
+export { imageBackendRef, type ImageBackend, type ImageInfo, type ImageRootfs } from './image-backend.js';
+export type { ImageConfig } from './image-config.js';
 
-/** Plugin config: limits on what a load may unpack. */
+/** Plugin config (daemon.json `plugins["core.images"]`). */
 export interface ImagesConfig {
-  /** Largest archive `docker load` accepts, in bytes. */
+  /** Largest archive `docker load` accepts and largest decompressed layer, in bytes. */
   readonly maxLoadBytes: number;
 }
 
-const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
 
+/** The image service plugin. */
 export const imagesServicePlugin = definePlugin({
   id: 'core.images',
   sdk: '^1.0.0',
   description: 'Docker image API: load, save, import, tag, rmi, list, inspect, history, prune',
+  provides: imageBackendRef,
   config: {
     schema: { type: 'object', properties: { maxLoadBytes: { type: 'integer', minimum: 1 } }, additionalProperties: false },
     defaults: { maxLoadBytes: 64 * 1024 ** 3 } as ImagesConfig,
@@ -37,25 +47,31 @@ export const imagesServicePlugin = definePlugin({
     hooks: coreServices.hooks, router: coreServices.httpRouter, log: coreServices.logger,
   },
   async init({ storage, state, paths, events, hooks, router, log }, { config }) {
-    const storageNow = () => {
-      const name = storage.defaultName();
-      return { name: name ?? '', driver: storage.default() };
-    };
-    const blobs = new BlobStore(path.join(paths.pluginRoot, 'blobs'));
-    const layers = new LayerStore(state.namespace('layers'), blobs, storageNow);
-    const images = new ImageStore(state, blobs, layers);
-    const tmpRoot = path.join(paths.pluginRoot, 'tmp');
-    await rm(tmpRoot, { recursive: true, force: true }); // staging of loads a crash interrupted
-    await blobs.sweep();
-    if (storage.defaultName()) {
-      // Driver layers that a crash left unrecorded (an interrupted load) are removed.
-      const orphans = await layers.sweepOrphans(await storage.default().list());
-      if (orphans) log.info({ orphans }, 'removed layers of interrupted loads');
+    const driverName = storage.defaultName() ?? 'none';
+    const root = path.join(paths.pluginRoot, driverName);
+    const blobs = new BlobStore(path.join(root, 'blobs'));
+    const store = state.namespace(driverName);
+    const layers = new LayerStore(store.namespace('layers'), blobs, driverName, () => storage.default());
+    const images = new ImageStore(store, blobs, layers);
+    const tmpRoot = path.join(root, 'tmp');
+
+    // Recovery: what a crash interrupted never became visible; remove it now.
+    await rm(tmpRoot, { recursive: true, force: true });
+    const { interrupted } = storage.defaultName() ? await layers.open() : { interrupted: 0 };
+    const broken = await images.open();
+    const unused = storage.defaultName() ? await layers.collect(images.chainsInUse()) : [];
+    const keep = new Set([...images.configDigests(), ...layers.list().map((l) => l.diffId)]);
+    const blobsSwept = await blobs.sweep((d) => keep.has(d));
+    if (interrupted || broken.length || unused.length || blobsSwept) {
+      log.info({ interrupted, broken, unusedLayers: unused.length, blobsSwept }, 'image store: removed what interrupted operations left');
     }
-    const service = new ImagesService({ images, layers, events, hooks: hooks.declare(imagesHooks), driverName: () => storage.defaultName() ?? '' });
-    registerImageRoutes(router, { service, blobs, architecture: GO_ARCH[process.arch] ?? process.arch, load: { images, layers, events, tmpRoot, maxBytes: config.maxLoadBytes } });
-    hooks.tap(systemHooks, 'info', async (info) => ({ ...info, Images: (await images.list()).length }));
-    hooks.tap(systemHooks, 'df', async (df) => ({ ...df, ...(await service.df()) }));
+
+    const service = new ImagesService({ images, layers, events, hooks: hooks.declare(imagesHooks), driverName });
+    const platform = { os: 'linux', architecture: GO_ARCH[process.arch] ?? process.arch };
+    const views = { images, layers, driverName };
+    registerImageRoutes(router, { service, blobs, views, load: { images, layers, events, tmpRoot, maxBytes: config.maxLoadBytes, platform } });
+    hooks.tap(systemHooks, 'info', (info) => ({ ...info, Images: images.list().length }));
+    hooks.tap(systemHooks, 'df', (df) => ({ ...df, ...diskUsage(views) }));
     return service;
   },
 });

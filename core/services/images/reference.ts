@@ -20,16 +20,18 @@ export interface ImageReference {
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const DOMAIN = /^(?:localhost|(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?))*|\[[0-9A-Fa-f:.]+\])(?::\d+)?$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+const HEX64 = /^[a-f0-9]{64}$/;
 const SHA256 = /^sha256:[a-f0-9]{64}$/;
 
 function invalid(detail?: string): never {
   throw new InvalidArgumentError(detail ? `invalid reference format: ${detail}` : 'invalid reference format', { code: 'ERR_REFERENCE' });
 }
 
-/** Parses and normalises `input`; `defaultTag` applies when it has neither tag nor digest. */
-export function parseReference(input: string, defaultTag: string | undefined = 'latest'): ImageReference {
+/** Parses and normalises `input`; `defaultTag` (null: none) applies when it has neither tag nor digest. */
+export function parseReference(input: string, defaultTag: string | null = 'latest'): ImageReference {
   if (!input || input.length > 512) invalid();
+  if (HEX64.test(input)) throw new InvalidArgumentError(`invalid repository name (${input}), cannot specify 64-byte hexadecimal strings`, { code: 'ERR_REFERENCE' });
   let rest = input;
   let digest: string | undefined;
   const at = rest.indexOf('@');
@@ -52,9 +54,9 @@ export function parseReference(input: string, defaultTag: string | undefined = '
     if (!DOMAIN.test(domain)) invalid();
   }
   if (domain === 'index.docker.io') domain = 'docker.io';
-  if (parts.some((p) => p !== p.toLowerCase())) invalid(`repository name (${parts.join('/')}) must be lowercase`);
-  if (!parts.length || parts.some((p) => !COMPONENT.test(p))) invalid();
   if (domain === 'docker.io' && parts.length === 1) parts.unshift('library');
+  if (parts.some((p) => p !== p.toLowerCase())) invalid(`repository name (${parts.join('/')}) must be lowercase`);
+  if (parts.some((p) => !COMPONENT.test(p))) invalid();
   const path = parts.join('/');
   if (`${domain}/${path}`.length > 255) invalid('repository name must not be more than 255 characters');
   if (!tag && !digest && defaultTag) tag = defaultTag;
@@ -85,4 +87,22 @@ export function referenceKey(ref: ImageReference): string {
 /** True for a full or short hex image id (`sha256:` optional), which is never a name to parse. */
 export function looksLikeId(s: string): boolean {
   return /^(sha256:)?[a-f0-9]{12,64}$/.test(s);
+}
+
+/** True when `s` names image `id` by ID or ID prefix (`sha256:ab…` or `ab…`), as moby decides for rmi. */
+export function isIdPrefix(id: string, s: string): boolean {
+  return s.length > 0 && (id.startsWith(s) || id.slice(id.indexOf(':') + 1).startsWith(s));
+}
+
+/**
+ * The reference `docker tag` and `docker import` name with `repo` and `tag` (moby's
+ * RepoTagReference): `tag` replaces any tag in `repo`, `latest` is the default, digests are refused.
+ */
+export function tagReference(repo: string, tag?: string): ImageReference {
+  const ref = parseReference(repo, null);
+  if (ref.digest) throw new InvalidArgumentError('cannot import digest reference', { code: 'ERR_REFERENCE' });
+  const t = tag || ref.tag || 'latest';
+  if (!TAG.test(t)) invalid();
+  if (familiarRepository(ref) === 'sha256') throw new InvalidArgumentError('refusing to create an ambiguous tag using digest algorithm as name', { code: 'ERR_REFERENCE' });
+  return { domain: ref.domain, path: ref.path, tag: t };
 }
