@@ -107,7 +107,7 @@ describe('keel against a fake daemon', () => {
   });
 
   it('system ping reads the negotiation headers from the unversioned path', async () => {
-    expect(await cli(['system', 'ping'])).toMatchObject({ code: 0, out: 'OK (API 1.47, Docker/keel-9 (linux))\n' });
+    expect(await cli(['system', 'ping'])).toMatchObject({ code: 0, out: 'OK (API 1.47, keeld 9)\n' });
     expect(seen.at(-1)!.url).toBe('/_ping');
   });
 

@@ -4,7 +4,7 @@ import { formatEvent } from './commands/events.js';
 import { imageRows } from './commands/image.js';
 import { formatInfo } from './commands/info.js';
 import { filterPlugins } from './commands/plugin.js';
-import { dfRows } from './commands/system.js';
+import { dfRows, serverLabel } from './commands/system.js';
 import { clientVersion, formatClient, formatServer } from './commands/version.js';
 import { ProgressRenderer } from './progress.js';
 
@@ -36,6 +36,24 @@ describe('version and info', () => {
     expect(text).toMatch(/ API version:\s+1\.47 \(minimum version 1\.40\)\n/);
     expect(text).toMatch(/ OS\/Arch:\s+linux\/amd64\n/);
     expect(text).toMatch(/ Git commit:\s+abc\n/);
+    expect(text).toMatch(/ Experimental:\s+false\n$/);
+  });
+
+  it('prints every other server component with its sorted details, like docker', () => {
+    const text = formatServer({ Version: '0.1.0', Components: [
+      { Name: 'Engine', Version: '0.1.0', Details: { ApiVersion: '1.47' } },
+      { Name: 'runc', Version: '1.2.4', Details: { GitCommit: 'v1.2.4-0-g6c52b3f', Arch: 'amd64' } },
+    ] });
+    expect(text).toContain(' runc:\n  Version:   1.2.4\n  Arch:      amd64\n  GitCommit: v1.2.4-0-g6c52b3f\n');
+    expect(text).not.toMatch(/ Engine:[^]* Engine:/);
+  });
+
+  it('names the server from the ping Server header', () => {
+    expect(serverLabel('Docker/keel-0.1.0 (linux)')).toBe('keeld 0.1.0');
+    expect(serverLabel('keel/0.2.0')).toBe('keeld 0.2.0');
+    expect(serverLabel('Docker/28.0.1 (linux)')).toBe('dockerd 28.0.1');
+    expect(serverLabel('nginx')).toBe('nginx');
+    expect(serverLabel(undefined)).toBe('unknown server');
   });
 
   it('prints info like docker, with human memory and CPUs', () => {

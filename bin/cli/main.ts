@@ -28,7 +28,15 @@ export interface CliIo {
   version?: string;
 }
 
-const processIo = (): CliIo => ({ out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), env: process.env, tty: !!process.stdout.isTTY });
+function processIo(): CliIo {
+  // `keel events | head -1`: once the reader is gone there is nobody left to tell, so leave quietly
+  // (the EPIPE would otherwise surface as an unhandled 'error' event with a stack trace).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(0);
+  });
+  return { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), env: process.env, tty: !!process.stdout.isTTY };
+}
 
 // Ctrl-C aborts the signal so `keel events` ends cleanly (exit 0). Commands that ignore the signal
 // are not left hanging: the process exits 130, as if there were no handler, shortly after.

@@ -26,6 +26,19 @@ export function dfRows(df: Json): string[][] {
   ];
 }
 
+/**
+ * Names the server from `/_ping`'s `Server` header: keeld sends `Docker/keel-<v> (linux)` (docker
+ * clients parse the `Docker/` prefix) or `keel/<v>`; a real dockerd sends `Docker/<v> (linux)`.
+ */
+export function serverLabel(value: string | string[] | undefined): string {
+  const header = [value].flat()[0];
+  if (!header) return 'unknown server';
+  const keeld = /^(?:Docker\/keel-|keel\/)(\S+)/.exec(header);
+  if (keeld) return `keeld ${keeld[1]}`;
+  const dockerd = /^Docker\/(\S+)/.exec(header);
+  return dockerd ? `dockerd ${dockerd[1]}` : header;
+}
+
 /** Registers `keel system …`. */
 export function registerSystemCommands(program: Command, ctx: CliContext): void {
   const system = program.command('system').description('Daemon-wide commands: ping, df')
@@ -37,7 +50,7 @@ export function registerSystemCommands(program: Command, ctx: CliContext): void 
     .action(async () => {
       const res = await ctx.client().stream('GET', '/_ping', { unversioned: true });
       res.resume();
-      ctx.out(`OK (API ${res.headers['api-version'] ?? '?'}, ${res.headers.server ?? 'unknown server'})\n`);
+      ctx.out(`OK (API ${res.headers['api-version'] ?? '?'}, ${serverLabel(res.headers.server)})\n`);
     });
 
   system.command('df')

@@ -21,12 +21,21 @@ export function formatClient(c: Json): string {
   return `Client:\n${fields(' ', [['Version', c.Version], ['API version', c.ApiVersion], ['Node version', c.NodeVersion], ['OS/Arch', `${c.Os}/${c.Arch}`]])}`;
 }
 
-/** The `Server:` block from `GET /version`. */
+/**
+ * The `Server:` block from `GET /version`, laid out like docker's: the Engine from the top-level
+ * fields, then every other component (containerd, runc, …) with its version and details.
+ */
 export function formatServer(v: Json): string {
-  return `\nServer: ${v.Platform?.Name || 'keel'}\n Engine:\n${fields('  ', [
+  const engine = `\nServer: ${v.Platform?.Name || 'keel'}\n Engine:\n${fields('  ', [
     ['Version', v.Version], ['API version', `${v.ApiVersion} (minimum version ${v.MinAPIVersion})`], ['Runtime', v.GoVersion],
     ['Git commit', v.GitCommit], ['Built', v.BuildTime], ['OS/Arch', `${v.Os}/${v.Arch}`], ['Kernel version', v.KernelVersion],
+    ['Experimental', v.Experimental ?? false],
   ])}`;
+  const others = ((v.Components ?? []) as Json[]).filter((c) => c.Name !== 'Engine').map((c) => {
+    const details = Object.keys(c.Details ?? {}).sort().map((k) => [k, c.Details[k]] as const);
+    return ` ${c.Name}:\n${fields('  ', [['Version', c.Version], ...details])}`;
+  });
+  return engine + others.join('');
 }
 
 /** Registers `keel version`. */
