@@ -7,9 +7,6 @@ import type { EngineEvent, EventFilter } from '@keel/sdk';
 
 const OBJECT_KEYS = ['container', 'network', 'volume', 'plugin', 'daemon', 'node', 'service', 'secret', 'config'] as const;
 
-/** The filter keys `GET /events` accepts. */
-export const EVENT_FILTER_KEYS: readonly string[] = ['type', 'event', 'image', 'label', 'scope', ...OBJECT_KEYS];
-
 function matchesObject(values: readonly string[] | undefined, event: EngineEvent, type: string): boolean {
   if (!values?.length) return true;
   if (event.Type !== type) return false;

@@ -63,6 +63,11 @@ export interface EventFilter {
   readonly scope?: readonly string[];
 }
 
+/** The filter keys `GET /events` accepts (Docker's). */
+export const EVENT_FILTER_KEYS: readonly string[] = Object.freeze([
+  'type', 'event', 'image', 'label', 'scope', 'container', 'network', 'volume', 'plugin', 'daemon', 'node', 'service', 'secret', 'config',
+]);
+
 /** Options of a subscription. */
 export interface SubscribeOptions {
   /** Replay buffered events at or after this time (Unix seconds, fractions allowed). */

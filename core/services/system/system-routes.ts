@@ -1,11 +1,9 @@
 /**
  * Docker system routes: `/version`, `/info`, `/events`, and keel's `/_engine/plugins`.
  */
-import { queryFilters, queryTimestamp, type EngineInfo, type EventBus, type EventFilter, type HttpRouter } from '@keel/sdk';
+import { EVENT_FILTER_KEYS, queryFilters, queryTimestamp, type EngineInfo, type EventBus, type EventFilter, type HttpRouter } from '@keel/sdk';
 import type { SystemService } from './system-service.js';
 
-/** The filter keys `GET /events` accepts (Docker's). */
-const EVENT_FILTERS = ['type', 'event', 'image', 'label', 'scope', 'container', 'network', 'volume', 'plugin', 'daemon', 'node', 'service', 'secret', 'config'];
 
 /** Registers the system routes. */
 export function registerSystemRoutes(router: HttpRouter, system: SystemService, events: EventBus, engine: EngineInfo): void {
@@ -17,7 +15,7 @@ export function registerSystemRoutes(router: HttpRouter, system: SystemService, 
     method: 'GET',
     path: '/events',
     handler: async (req, reply) => {
-      const filter = queryFilters(req, EVENT_FILTERS) as EventFilter;
+      const filter = queryFilters(req, EVENT_FILTER_KEYS) as EventFilter;
       const since = queryTimestamp(req, 'since');
       const until = queryTimestamp(req, 'until');
       const subscription = events.subscribe({ since, until, filter, signal: req.signal });

@@ -5,3 +5,4 @@
  */
 export * from './cli-runtime.js';
 export * from './probe.js';
+export * from './start-runtime.js';
