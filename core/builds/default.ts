@@ -7,12 +7,13 @@ import { vfsStoragePlugin } from '../../plugins/storage/vfs/index.js';
 import { crunRuntimePlugin } from '../../plugins/runtime/crun/index.js';
 import { runcRuntimePlugin } from '../../plugins/runtime/runc/index.js';
 import { defineBuild } from '../kernel/build.js';
+import { containersServicePlugin } from '../services/containers/index.js';
 import { imagesServicePlugin } from '../services/images/index.js';
 import { systemServicePlugin } from '../services/system/index.js';
 
 export const defaultBuild = defineBuild({
   name: 'default',
-  plugins: [systemServicePlugin, overlay2StoragePlugin, vfsStoragePlugin, runcRuntimePlugin, crunRuntimePlugin, imagesServicePlugin],
+  plugins: [systemServicePlugin, overlay2StoragePlugin, vfsStoragePlugin, runcRuntimePlugin, crunRuntimePlugin, imagesServicePlugin, containersServicePlugin],
   defaults: { storage: 'overlay2', network: 'bridge', log: 'json-file', runtime: 'runc' },
-  required: ['core.system', 'core.images'],
+  required: ['core.system', 'core.images', 'core.containers'],
 });

@@ -52,6 +52,8 @@ export interface RuntimeEvent {
 export interface OciRuntime extends DriverBase<RuntimeCapabilities> {
   /** Path of the runtime binary (used by the container monitor). */
   readonly path: string;
+  /** Global arguments the monitor passes before each subcommand (`--root <dir>`). */
+  readonly globalArgs?: readonly string[];
   create(request: RuntimeCreateRequest, call?: CallOptions): Promise<void>;
   start(id: string, call?: CallOptions): Promise<void>;
   kill(id: string, signal: string, call?: CallOptions & { readonly all?: boolean }): Promise<void>;

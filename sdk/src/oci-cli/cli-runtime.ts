@@ -42,9 +42,11 @@ function classify(message: string): Error {
 export class CliRuntime implements OciRuntime {
   readonly path: string;
   readonly capabilities: RuntimeCapabilities;
+  readonly globalArgs: readonly string[];
 
   constructor(private readonly opts: CliRuntimeOptions) {
     this.path = opts.path;
+    this.globalArgs = ['--root', opts.root];
     this.capabilities = opts.capabilities;
   }
 

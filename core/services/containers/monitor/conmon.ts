@@ -9,6 +9,8 @@
  * lives on with the other ends of those pipes: we drop ours when done or Node would wait on them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { InternalError, InvalidArgumentError } from '@keel/sdk';
@@ -88,6 +90,19 @@ export function monitorError(message: string | undefined, fallback: string): str
   return (m ? m[1]!.replace(/\\"/g, '"') : message).trim();
 }
 
+/**
+ * Sets the terminal size through a monitor's control fifo (`<dir>/ctl`, message `1 <h> <w>`).
+ * Opened non-blocking: with no monitor reading it, this fails (ENXIO) instead of hanging.
+ */
+export async function resizeTerminal(dir: string, height: number, width: number): Promise<void> {
+  const fh = await open(`${dir}/ctl`, constants.O_WRONLY | constants.O_NONBLOCK);
+  try {
+    await fh.write(`1 ${height} ${width}\n`);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Drives the conmon binary. */
 export class Conmon {
   constructor(private readonly binary: string) {}
@@ -156,7 +171,7 @@ export class Conmon {
       if (o.attach) {
         const start = child.stdio[4] as Writable;
         start.write('0'); // first read: conmon may fork and set up
-        await nextMessage(lines(child.stdio[5] as Readable), 'attach socket');
+        await nextMessage(lines((child.stdio as unknown as Readable[])[5]!), 'attach socket');
         await ready?.();
         start.write('0'); // second read: run the process
       }

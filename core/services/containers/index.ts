@@ -1,0 +1,88 @@
+/**
+ * `core.containers`: Docker's container API over the OCI runtime plugins, each container under
+ * its own conmon monitor so it outlives the daemon (live restore is always on). Records in the
+ * state store; bundles and sockets under the plugin's run root; logs, exit and hosts files under
+ * its data root.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { coreServices, definePlugin, drivers, NotSupportedError } from '@keel/sdk';
+import { imageBackendRef, imagesHooks } from '../images/index.js';
+import { systemHooks } from '../system/index.js';
+import { ContainerService } from './container-service.js';
+import { ContainerStore } from './container-store.js';
+import { Conmon } from './monitor/conmon.js';
+import { ExitWatcher } from './lifecycle/exit-watcher.js';
+import { restoreContainers } from './lifecycle/restore.js';
+import { imageVeto } from './image-veto.js';
+import { registerContainerRoutes } from './routes/container-routes.js';
+import { registerExecRoutes } from './routes/exec-routes.js';
+import { registerStreamRoutes } from './routes/stream-routes.js';
+
+export type { ContainerAccess } from './container-access.js';
+export type { ContainerRecord } from './container-types.js';
+
+/** Plugin config (daemon.json `plugins["core.containers"]`). */
+export interface ContainersConfig {
+  /** The monitor binary. */
+  readonly conmon?: string;
+  /** Seconds `docker stop` waits by default. */
+  readonly stopTimeout: number;
+}
+
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const first = (paths: string[]) => paths.find((p) => existsSync(p));
+
+/** The containers service plugin. */
+export const containersServicePlugin = definePlugin({
+  id: 'core.containers',
+  sdk: '^1.0.0',
+  description: 'Docker container API: create, start, attach, exec, logs, stop, rm … under conmon monitors',
+  config: {
+    schema: { type: 'object', properties: { conmon: { type: 'string' }, stopTimeout: { type: 'integer', minimum: 0 } }, additionalProperties: false },
+    defaults: { stopTimeout: 10 } as ContainersConfig,
+  },
+  deps: {
+    storage: drivers.storage, runtimes: drivers.runtime, images: imageBackendRef, state: coreServices.state, paths: coreServices.paths,
+    events: coreServices.events, hooks: coreServices.hooks, router: coreServices.httpRouter, log: coreServices.logger, daemon: coreServices.config,
+  },
+  async init({ storage, runtimes, images, state, paths, events, hooks, router, log, daemon }, { config, lifecycle }) {
+    const conmonPath = config.conmon ?? first(['/usr/bin/conmon', '/usr/libexec/podman/conmon', '/usr/local/bin/conmon']);
+    if (!conmonPath) throw new NotSupportedError('conmon is not installed (apt-get install conmon): containers need their monitor');
+    const store = new ContainerStore(state.namespace('containers'));
+    const broken = await store.open();
+    if (broken.length) log.warn({ broken }, 'container records that could not be read were skipped');
+    const cgroupParent = (daemon.get<string>('cgroup-parent') || '/keel').replace(/\/+$/, '');
+    const ctx = {
+      store, images, storage, runtimes, events, log, conmon: new Conmon(conmonPath), dataRoot: paths.pluginRoot, runRoot: paths.pluginRunRoot,
+      settings: {
+        cgroupParent: cgroupParent.startsWith('/') ? cgroupParent : `/${cgroupParent}`, goArch: GO_ARCH[process.arch] ?? process.arch, kernel: os.release(),
+        initPath: daemon.get<string>('init-path') || first(['/usr/bin/tini-static', '/usr/bin/docker-init', '/usr/bin/tini']), stopTimeout: config.stopTimeout,
+      },
+    };
+    await mkdir(path.join(paths.pluginRunRoot, 'bundles'), { recursive: true, mode: 0o700 });
+    const svc = new ContainerService(ctx);
+    registerContainerRoutes(router, svc);
+    registerStreamRoutes(router, svc);
+    registerExecRoutes(router, svc);
+    hooks.tap(imagesHooks, 'beforeDelete', (req) => imageVeto(store.list(), req));
+    hooks.tap(systemHooks, 'info', (info) => {
+      const all = store.list();
+      const running = all.filter((c) => c.State.Running && !c.State.Paused).length;
+      const paused = all.filter((c) => c.State.Paused).length;
+      return { ...info, Containers: all.length, ContainersRunning: running, ContainersPaused: paused, ContainersStopped: all.length - running - paused };
+    });
+    const watcher = new ExitWatcher(path.join(paths.pluginRunRoot, 'exits'), (id, code) => {
+      void svc.runner.exited(id, code).catch((err: Error) => log.error({ id, err: err.message }, 'recording a container exit failed'));
+    });
+    lifecycle.onStart(async () => {
+      const report = await restoreContainers(ctx, svc.runner);
+      await watcher.start();
+      if (Object.values(report).some(Boolean)) log.info(report, 'containers restored');
+    });
+    // Containers keep running: stopping the daemon only stops watching them (live restore).
+    lifecycle.onStop(() => watcher.stop());
+  },
+});

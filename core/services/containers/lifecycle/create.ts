@@ -1,0 +1,121 @@
+/**
+ * `POST /containers/create`: Docker's checks, the image's config merged in as moby merges it,
+ * the read-write layer on the image's top layer, and a record written before anything runs.
+ * Everything a failed create made is undone (layer, image hold, name reservation).
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { InvalidArgumentError, NotFoundError } from '@keel/sdk';
+import { buildOciSpec } from '../spec/oci-spec.js';
+import { validName } from '../container-store.js';
+import type { ContainerConfig, ContainerHostConfig, ContainerRecord, HealthConfig, RestartPolicy } from '../container-types.js';
+import { randomName } from '../names.js';
+import { containerPaths, publishContainer, type ContainerContext } from './context.js';
+import { hostDevices } from './spec-files.js';
+
+/** The create request body. */
+export interface CreateBody extends Partial<ContainerConfig> {
+  HostConfig?: ContainerHostConfig | null;
+  NetworkingConfig?: unknown;
+}
+
+const POLICIES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
+/** Network modes this build serves until network drivers land (`default`/`bridge` get a private namespace). */
+const NETWORK_MODES = new Set(['', 'default', 'bridge', 'none', 'host']);
+
+function checkRestartPolicy(p: RestartPolicy | undefined, autoRemove: boolean): RestartPolicy {
+  const policy: RestartPolicy = { Name: p?.Name ?? 'no', MaximumRetryCount: p?.MaximumRetryCount ?? 0 };
+  if (!POLICIES.has(policy.Name)) throw new InvalidArgumentError(`invalid restart policy: unknown policy '${policy.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+  if ((policy.MaximumRetryCount ?? 0) < 0) throw new InvalidArgumentError('invalid restart policy: maximum retry count cannot be negative');
+  if (policy.MaximumRetryCount && policy.Name !== 'on-failure') throw new InvalidArgumentError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  if (policy.Name === '') policy.Name = 'no';
+  if (autoRemove && policy.Name !== 'no') throw new InvalidArgumentError(`can't create 'AutoRemove' container with restart policy`);
+  return policy;
+}
+
+function mergeHealth(mine: HealthConfig | null | undefined, image: HealthConfig | undefined): HealthConfig | undefined {
+  if (!mine) return image;
+  if (!image) return mine;
+  return {
+    Test: mine.Test?.length ? mine.Test : image.Test, Interval: mine.Interval || image.Interval, Timeout: mine.Timeout || image.Timeout,
+    StartPeriod: mine.StartPeriod || image.StartPeriod, Retries: mine.Retries || image.Retries,
+  };
+}
+
+/** moby's merge of the image's config into the container's (`daemon/commit.go` merge). */
+export function mergeImageConfig(mine: Partial<ContainerConfig>, image: Record<string, unknown>): Partial<ContainerConfig> {
+  const img = image as Partial<ContainerConfig>;
+  const out: Partial<ContainerConfig> = { ...mine };
+  if (!out.User) out.User = img.User ?? '';
+  out.ExposedPorts = { ...(img.ExposedPorts ?? {}), ...(mine.ExposedPorts ?? {}) };
+  const env = [...(mine.Env ?? [])];
+  for (const e of img.Env ?? []) if (!env.some((m) => m.split('=')[0] === e.split('=')[0])) env.push(e);
+  out.Env = env;
+  out.Labels = { ...(img.Labels ?? {}), ...(mine.Labels ?? {}) };
+  if (!mine.Entrypoint?.length) {
+    if (!mine.Cmd?.length) out.Cmd = img.Cmd ?? null;
+    if (mine.Entrypoint == null) out.Entrypoint = img.Entrypoint ?? null;
+  }
+  if (!out.WorkingDir) out.WorkingDir = img.WorkingDir ?? '';
+  out.Volumes = { ...(img.Volumes ?? {}), ...(mine.Volumes ?? {}) };
+  if (!out.StopSignal && img.StopSignal) out.StopSignal = img.StopSignal;
+  const health = mergeHealth(mine.Healthcheck, img.Healthcheck ?? undefined);
+  if (health) out.Healthcheck = health;
+  if (!out.Shell?.length && img.Shell) out.Shell = img.Shell;
+  if (!out.OnBuild && img.OnBuild) out.OnBuild = img.OnBuild;
+  return out;
+}
+
+/** Creates a container; returns the record and warnings. */
+export async function createContainer(ctx: ContainerContext, body: CreateBody, nameQuery: string | undefined): Promise<{ record: ContainerRecord; warnings: string[] }> {
+  if (!body || typeof body !== 'object') throw new InvalidArgumentError('config cannot be empty in order to create a container');
+  if (!body.Image) throw new InvalidArgumentError('No image specified'); // the CLI always sends one
+  const host: ContainerHostConfig = { ...(body.HostConfig ?? {}) };
+  const { HostConfig: _h, NetworkingConfig: _n, ...configPart } = body;
+  const image = ctx.images.resolve(body.Image);
+  const runtimeName = host.Runtime || ctx.runtimes.defaultName() || '';
+  if (!ctx.runtimes.get(runtimeName)) throw new InvalidArgumentError(`Unknown runtime specified ${runtimeName}`);
+  host.RestartPolicy = checkRestartPolicy(host.RestartPolicy, !!host.AutoRemove);
+  const mode = host.NetworkMode ?? 'default';
+  if (!NETWORK_MODES.has(mode) && !mode.startsWith('container:')) throw new NotFoundError(`network ${mode} not found`);
+  host.NetworkMode = mode || 'default';
+  if (host.NetworkMode === 'host' && body.Hostname) throw new InvalidArgumentError('conflicting options: hostname and the network mode');
+
+  const id = ctx.store.newId();
+  const name = nameQuery ? validName(nameQuery) : `/${randomName((n) => !!ctx.store.find(n))}`;
+  const config = mergeImageConfig(configPart, (image.config.config ?? {}) as Record<string, unknown>) as ContainerConfig;
+  config.Image = body.Image;
+  if (!config.Hostname) config.Hostname = host.NetworkMode === 'host' ? '' : id.slice(0, 12);
+  // Everything the spec checks (caps, ulimits, sysctls, devices, resources, seccomp) fails here, at create, as in Docker.
+  const probe = buildOciSpec({ ...config, User: '' }, host, { id, image: {}, passwd: '', group: '', goArch: ctx.settings.goArch, kernel: ctx.settings.kernel, cgroupsPath: '/x', initPath: '/x', hostDevices: await hostDevices(host) });
+  const args = (probe as { process: { args: string[] } }).process.args;
+  const [Path, ...Args] = host.Init ? args.slice(2) : args;
+
+  ctx.store.reserveName(name);
+  const files = containerPaths(ctx, id);
+  let rootfs: { driver: string; parent?: string } | undefined;
+  try {
+    rootfs = await ctx.images.acquire(image.id, id);
+    const storage = ctx.storage.require(rootfs.driver);
+    await storage.createReadWrite(id, { parent: rootfs.parent, storageOpts: (host as { StorageOpt?: Record<string, string> }).StorageOpt ?? undefined });
+    await mkdir(files.data, { recursive: true, mode: 0o710 });
+    await writeFile(files.log, '');
+    const record: ContainerRecord = {
+      Id: id, Name: name, Created: new Date().toISOString(), Path: Path!, Args,
+      State: { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' },
+      Image: image.id, RestartCount: 0, Driver: rootfs.driver, Platform: 'linux', Config: config, HostConfig: host,
+      keel: { runtime: runtimeName, storage: rootfs.driver, cgroupsPath: `${host.CgroupParent || ctx.settings.cgroupParent}/${id}`, manuallyStopped: false, hasBeenStarted: false, generation: 0 },
+    };
+    if (config.Healthcheck?.Test?.length && config.Healthcheck.Test[0] !== 'NONE') record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
+    await ctx.store.put(record);
+    publishContainer(ctx, record, 'create');
+    return { record, warnings: [] };
+  } catch (err) {
+    ctx.store.releaseName(name);
+    if (rootfs) {
+      await ctx.storage.get(rootfs.driver)?.remove(id).catch(() => undefined);
+      await ctx.images.release(id).catch(() => undefined);
+    }
+    await rm(files.data, { recursive: true, force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * Running containers: start (under conmon), exits (seen in the monitors' exit directory), stop,
+ * kill, pause and restart policies. Operations that change whether a container runs are queued
+ * per container; exit handling is not, so a stop waiting for an exit can never block it.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '@keel/sdk';
+import type { ContainerRecord } from '../container-types.js';
+import { resizeTerminal } from '../monitor/conmon.js';
+import type { AttachHub } from './attach-hub.js';
+import { containerPaths, publishContainer, type ContainerContext } from './context.js';
+import { removeCgroup } from './cgroup-cleanup.js';
+import { BackOff, shouldRestart } from './restart-policy.js';
+import { parseSignal } from './signals.js';
+import { containerSpec, writeEtcFiles } from './spec-files.js';
+import type { Waiters } from './waiters.js';
+
+/** Result of start/stop when nothing had to be done (HTTP 304). */
+export const NOT_MODIFIED = Symbol('not-modified');
+
+const now = () => new Date().toISOString();
+
+/** Exit code Docker records for a process that could not be started. */
+function startFailureCode(message: string): number {
+  if (/executable file not found|no such file or directory/i.test(message)) return 127;
+  if (/permission denied/i.test(message)) return 126;
+  return 128;
+}
+
+/** Starts, stops and watches containers. */
+export class Runner {
+  private readonly ops = new Map<string, Promise<unknown>>();
+  private readonly starting = new Map<string, Promise<unknown>>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly backOff = new BackOff();
+  private readonly handlingExit = new Set<string>();
+  /** Called after an exit was recorded (health checks stop, auto-remove …). */
+  onExited: (c: ContainerRecord) => Promise<void> = async () => undefined;
+  /** Called after a start failed (auto-remove). */
+  onStartFailed: (c: ContainerRecord) => Promise<void> = async () => undefined;
+  /** Called after a start (health checks begin). */
+  onStarted: (c: ContainerRecord) => void = () => undefined;
+
+  constructor(private readonly ctx: ContainerContext, private readonly waiters: Waiters, private readonly attach: AttachHub) {}
+
+  /** Runs `fn` after every earlier queued operation on container `id`. */
+  exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.ops.get(id) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.ops.set(id, tail);
+    void tail.then(() => this.ops.get(id) === tail && this.ops.delete(id));
+    return run;
+  }
+
+  /** `docker start`. */
+  start(ref: string): Promise<ContainerRecord | typeof NOT_MODIFIED> {
+    const id = this.ctx.store.get(ref).Id;
+    return this.exclusive(id, async () => {
+      const c = this.ctx.store.get(id);
+      if (c.State.Paused) throw new ConflictError('cannot start a paused container, try unpause instead');
+      if (c.State.Running) return NOT_MODIFIED;
+      if (c.State.Status === 'removing' || c.State.Dead) throw new ConflictError(`container ${id} is marked for removal and cannot be started`);
+      this.cancelRestart(id);
+      const started = this.run(c, false);
+      this.starting.set(id, started.catch(() => undefined));
+      try {
+        return await started;
+      } finally {
+        this.starting.delete(id);
+      }
+    });
+  }
+
+  private async run(c: ContainerRecord, isRestart: boolean): Promise<ContainerRecord> {
+    const files = containerPaths(this.ctx, c.Id);
+    const storage = this.ctx.storage.require(c.keel.storage);
+    const runtime = this.ctx.runtimes.get(c.keel.runtime);
+    if (!runtime) throw new ConflictError(`runtime "${c.keel.runtime}" of container ${c.Id} is not available`);
+    const rootfs = await storage.mount(c.Id);
+    try {
+      await writeEtcFiles(this.ctx, c);
+      const spec = await containerSpec(this.ctx, c, rootfs);
+      await mkdir(files.bundle, { recursive: true, mode: 0o700 });
+      await mkdir(files.exitDir, { recursive: true, mode: 0o700 });
+      await writeFile(path.join(files.bundle, 'config.json'), JSON.stringify(spec));
+      for (const f of [files.exitFile, path.join(files.data, 'exit'), path.join(files.data, 'oom')]) await rm(f, { force: true });
+      await runtime.delete(c.Id, { force: true }).catch(() => undefined); // a leftover of a crashed run
+      const { pid } = await this.ctx.conmon.create({
+        id: c.Id, name: c.Name.slice(1), bundle: files.bundle, persistDir: files.data, exitDir: files.exitDir, logPath: files.log,
+        runtimePath: runtime.path, runtimeArgs: runtime.globalArgs ?? [], tty: !!c.Config.Tty, stdin: !!c.Config.OpenStdin, leaveStdinOpen: !c.Config.StdinOnce,
+      });
+      const [h, w] = c.HostConfig.ConsoleSize ?? [0, 0];
+      if (c.Config.Tty && h && w) await this.resize(c, h, w).catch(() => undefined);
+      await this.attach.connectPending(c.Id, files.bundle);
+      await runtime.start(c.Id);
+      const monitorPid = Number((await readFile(path.join(files.bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim()) || undefined;
+      const rec = await this.ctx.store.update(c.Id, (r) => {
+        Object.assign(r.State, { Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: now() });
+        if (r.State.Health) r.State.Health = { Status: 'starting', FailingStreak: 0, Log: r.State.Health.Log };
+        if (isRestart) r.RestartCount++;
+        r.keel = { ...r.keel, monitorPid, manuallyStopped: false, hasBeenStarted: true, generation: r.keel.generation + 1 };
+      });
+      publishContainer(this.ctx, rec, 'start');
+      this.onStarted(rec);
+      return rec;
+    } catch (err) {
+      await runtime.delete(c.Id, { force: true }).catch(() => undefined);
+      await removeCgroup(c.keel.cgroupsPath);
+      await storage.unmount(c.Id).catch(() => undefined);
+      this.attach.endPending(c.Id);
+      const message = (err as Error).message;
+      const code = startFailureCode(message);
+      const rec = await this.ctx.store.update(c.Id, (r) => {
+        Object.assign(r.State, { Status: r.keel.hasBeenStarted ? 'exited' : 'created', Running: false, Restarting: false, Error: message, ExitCode: code });
+      }).catch(() => undefined);
+      this.waiters.notify(c.Id, 'exit', { StatusCode: code, Error: { Message: message } });
+      if (rec?.HostConfig.AutoRemove) void this.onStartFailed(rec);
+      throw err;
+    }
+  }
+
+  /** Writes a terminal size to the monitor's control fifo (`1 <h> <w>`). */
+  async resize(c: ContainerRecord, h: number, w: number): Promise<void> {
+    if (!c.Config.Tty) return;
+    await resizeTerminal(containerPaths(this.ctx, c.Id).bundle, h, w);
+  }
+
+  /** Handles the exit file of container `id` (written by its monitor). */
+  async exited(id: string, exitCode: number): Promise<void> {
+    if (this.handlingExit.has(id)) return; // inotify may report one file more than once
+    this.handlingExit.add(id);
+    try {
+      await this.recordExit(id, exitCode);
+    } finally {
+      this.handlingExit.delete(id);
+    }
+  }
+
+  private async recordExit(id: string, exitCode: number): Promise<void> {
+    await this.starting.get(id);
+    const c = this.ctx.store.find(id);
+    if (!c?.State.Running) return;
+    const files = containerPaths(this.ctx, id);
+    const oom = existsSync(path.join(files.data, 'oom')) || (await this.oomKilled(c));
+    await this.ctx.runtimes.get(c.keel.runtime)?.delete(id, { force: true }).catch((err: Error) => this.ctx.log.warn({ id, err: err.message }, 'runtime delete failed'));
+    await this.ctx.storage.get(c.keel.storage)?.unmount(id).catch(() => undefined);
+    await rm(files.exitFile, { force: true });
+    const startedAt = Date.parse(c.State.StartedAt);
+    const restart = shouldRestart(c, exitCode);
+    const rec = await this.ctx.store.update(id, (r) => {
+      Object.assign(r.State, { Status: restart ? 'restarting' : 'exited', Running: false, Paused: false, Restarting: restart, Pid: 0, ExitCode: exitCode, OOMKilled: oom, FinishedAt: now() });
+      r.keel.monitorPid = undefined;
+    });
+    if (oom) publishContainer(this.ctx, rec, 'oom');
+    publishContainer(this.ctx, rec, 'die', { exitCode: String(exitCode), execDuration: String(Math.max(0, Math.round((Date.now() - startedAt) / 1000))) });
+    this.waiters.notify(id, 'exit', { StatusCode: exitCode, Error: null });
+    await this.onExited(rec);
+    if (restart) this.scheduleRestart(rec, Date.now() - startedAt);
+  }
+
+  /** v1: the memory controller counts OOM kills of the cgroup (kept until the runtime deletes it). */
+  private async oomKilled(c: ContainerRecord): Promise<boolean> {
+    const text = await readFile(path.join('/sys/fs/cgroup/memory', c.keel.cgroupsPath, 'memory.oom_control'), 'utf8').catch(() => '');
+    const kills = /oom_kill (\d+)/.exec(text);
+    return !!kills && Number(kills[1]) > 0;
+  }
+
+  private scheduleRestart(c: ContainerRecord, ranMs: number): void {
+    const delay = this.backOff.next(c.Id, ranMs);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(c.Id);
+      void this.exclusive(c.Id, async () => {
+        const cur = this.ctx.store.find(c.Id);
+        if (!cur || !cur.State.Restarting) return;
+        await this.run(cur, true);
+      }).catch((err: Error) => this.ctx.log.warn({ id: c.Id, err: err.message }, 'restart policy: start failed'));
+    }, delay);
+    timer.unref();
+    this.restartTimers.set(c.Id, timer);
+  }
+
+  /** Cancels a pending policy restart; true when there was one. */
+  cancelRestart(id: string): boolean {
+    const t = this.restartTimers.get(id);
+    if (t) clearTimeout(t);
+    this.restartTimers.delete(id);
+    return !!t;
+  }
+
+  /** `docker kill`. */
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const sig = parseSignal(signal);
+    const c = this.ctx.store.get(ref);
+    if (!c.State.Running) throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.Id} is not running`);
+    const stopSignal = parseSignal(c.Config.StopSignal || 'SIGTERM').number;
+    if (sig.number === 9 || sig.number === stopSignal) await this.ctx.store.update(c.Id, (r) => void (r.keel.manuallyStopped = true));
+    await this.signal(c, sig.name);
+    publishContainer(this.ctx, c, 'kill', { signal: String(sig.number) });
+  }
+
+  private async signal(c: ContainerRecord, name: string): Promise<void> {
+    const runtime = this.ctx.runtimes.require(c.keel.runtime);
+    await runtime.kill(c.Id, name).catch((err: Error) => {
+      if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) throw err;
+    });
+  }
+
+  /** `docker stop`: the stop signal, then SIGKILL after `timeout` seconds (negative: wait forever). */
+  stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<typeof NOT_MODIFIED | void> {
+    const c0 = this.ctx.store.get(ref);
+    return this.exclusive(c0.Id, async () => {
+      const c = this.ctx.store.get(c0.Id);
+      if (this.cancelRestart(c.Id) || c.State.Restarting) {
+        await this.ctx.store.update(c.Id, (r) => Object.assign(r.State, { Status: 'exited', Restarting: false }) && void (r.keel.manuallyStopped = true));
+        return;
+      }
+      if (!c.State.Running) return NOT_MODIFIED;
+      await this.ctx.store.update(c.Id, (r) => void (r.keel.manuallyStopped = true));
+      const sig = parseSignal(opts.signal || c.Config.StopSignal || 'SIGTERM');
+      const timeout = opts.timeout ?? c.Config.StopTimeout ?? this.ctx.settings.stopTimeout;
+      const exited = this.waiters.wait(c.Id, 'next-exit');
+      if (c.State.Paused) await this.ctx.runtimes.require(c.keel.runtime).resume(c.Id).catch(() => undefined);
+      await this.signal(c, sig.name);
+      publishContainer(this.ctx, c, 'kill', { signal: String(sig.number) });
+      const inTime = timeout < 0 ? await exited.then(() => true) : await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeout * 1000).unref())]);
+      if (!inTime) {
+        await this.signal(c, 'SIGKILL');
+        publishContainer(this.ctx, c, 'kill', { signal: '9' });
+        await exited;
+      }
+      publishContainer(this.ctx, this.ctx.store.find(c.Id) ?? c, 'stop');
+    });
+  }
+
+  /** `docker restart`. */
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const c = this.ctx.store.get(ref);
+    await this.stop(c.Id, opts);
+    await this.start(c.Id);
+    publishContainer(this.ctx, this.ctx.store.get(c.Id), 'restart');
+  }
+
+  /** `docker pause` / `unpause` (the runtime's freezer). */
+  pause(ref: string, pause: boolean): Promise<void> {
+    const c0 = this.ctx.store.get(ref);
+    return this.exclusive(c0.Id, async () => {
+      const c = this.ctx.store.get(c0.Id);
+      if (!c.State.Running) throw new ConflictError(`Container ${c.Id} is not running`);
+      if (pause && c.State.Paused) throw new ConflictError(`Container ${c.Id} is already paused`);
+      if (!pause && !c.State.Paused) throw new ConflictError(`Container ${c.Id} is not paused`);
+      const runtime = this.ctx.runtimes.require(c.keel.runtime);
+      if (pause) await runtime.pause(c.Id);
+      else await runtime.resume(c.Id);
+      const rec = await this.ctx.store.update(c.Id, (r) => Object.assign(r.State, { Paused: pause, Status: pause ? 'paused' : 'running' }));
+      publishContainer(this.ctx, rec, pause ? 'pause' : 'unpause');
+    });
+  }
+
+  /** Validates a stop timeout query. */
+  static timeout(value: number | undefined): number | undefined {
+    if (value !== undefined && !Number.isFinite(value)) throw new InvalidArgumentError('invalid stop timeout');
+    return value;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * What a container's OCI spec needs from the host and its root filesystem at start: the user
+ * database inside the rootfs (read without following links out of it), `--device` nodes, the
+ * generated /etc/hostname, /etc/hosts and /etc/resolv.conf, and the spec itself.
+ */
+import { constants } from 'node:fs';
+import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidArgumentError } from '@keel/sdk';
+import { InRootResolver } from '@keel/sdk/tar';
+import { buildOciSpec } from '../spec/oci-spec.js';
+import type { ContainerHostConfig, ContainerRecord } from '../container-types.js';
+import { containerPaths, type ContainerContext } from './context.js';
+
+/** Reads `/etc/<name>` of a root filesystem; '' when missing or a symlink (never followed out). */
+export async function readEtcFile(rootfs: string, name: string): Promise<string> {
+  try {
+    const etc = await new InRootResolver(rootfs).dir('etc', 'etc', false);
+    if (!etc) return '';
+    const fh = await open(path.join(etc.host, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const st = await fh.stat();
+      return st.isFile() && st.size < 16 << 20 ? await fh.readFile('utf8') : '';
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return '';
+  }
+}
+
+/** Host device nodes named by `--device`, as the spec needs them; 400 in Docker's words when missing. */
+export async function hostDevices(host: ContainerHostConfig): Promise<Record<string, { type: 'c' | 'b'; major: number; minor: number; mode: number }>> {
+  const out: Record<string, { type: 'c' | 'b'; major: number; minor: number; mode: number }> = {};
+  for (const d of host.Devices ?? []) {
+    const st = await stat(d.PathOnHost).catch(() => undefined);
+    if (!st || (!st.isCharacterDevice() && !st.isBlockDevice())) {
+      throw new InvalidArgumentError(`error gathering device information while adding custom device "${d.PathOnHost}": ${st ? 'not a device node' : 'no such file or directory'}`);
+    }
+    const rdev = st.rdev;
+    out[d.PathOnHost] = { type: st.isCharacterDevice() ? 'c' : 'b', major: (rdev >> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00), mode: st.mode };
+  }
+  return out;
+}
+
+const LOCALHOST = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+
+/** Writes the container's hostname, hosts and resolv.conf files (kept in its data directory). */
+export async function writeEtcFiles(ctx: ContainerContext, c: ContainerRecord): Promise<void> {
+  const files = containerPaths(ctx, c.Id);
+  const host = c.HostConfig;
+  const hostNet = host.NetworkMode === 'host';
+  const hostname = c.Config.Hostname || (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim();
+  await writeFile(files.hostname, `${hostname}\n`);
+  let hosts = hostNet ? await readFile('/etc/hosts', 'utf8').catch(() => LOCALHOST) : LOCALHOST;
+  for (const extra of host.ExtraHosts ?? []) {
+    const i = extra.indexOf(':');
+    const [name, ip] = i < 0 ? [extra, ''] : [extra.slice(0, i), extra.slice(i + 1)];
+    if (!name || !ip) throw new InvalidArgumentError(`invalid IP address in add-host: "${ip}"`);
+    hosts += `${ip === 'host-gateway' ? '127.0.0.1' : ip}\t${name}\n`;
+  }
+  await writeFile(files.hosts, hosts);
+  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  let resolv = hostNet ? hostResolv : hostResolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
+  if (host.Dns?.length || host.DnsSearch?.length || host.DnsOptions?.length) {
+    const kept = resolv.split('\n').filter((l) => !/^\s*(nameserver|search|domain|options)\b/.test(l) || (!host.Dns?.length && /^\s*nameserver/.test(l)));
+    resolv = [...kept.filter(Boolean), ...(host.Dns ?? []).map((d) => `nameserver ${d}`), ...(host.DnsSearch?.length ? [`search ${host.DnsSearch.join(' ')}`] : []), ...(host.DnsOptions?.length ? [`options ${host.DnsOptions.join(' ')}`] : [])].join('\n');
+  }
+  await writeFile(files.resolvConf, resolv.endsWith('\n') || !resolv ? resolv : `${resolv}\n`);
+}
+
+/** The container's OCI spec, rooted at its mounted rootfs. */
+export async function containerSpec(ctx: ContainerContext, c: ContainerRecord, rootfs: string): Promise<Record<string, unknown>> {
+  const files = containerPaths(ctx, c.Id);
+  const spec = buildOciSpec(c.Config, c.HostConfig, {
+    id: c.Id, image: {}, passwd: await readEtcFile(rootfs, 'passwd'), group: await readEtcFile(rootfs, 'group'),
+    goArch: ctx.settings.goArch, kernel: ctx.settings.kernel, cgroupsPath: c.keel.cgroupsPath, initPath: ctx.settings.initPath,
+    hostDevices: await hostDevices(c.HostConfig),
+  }) as { root: { path: string }; mounts: Array<Record<string, unknown>>; hostname?: string };
+  spec.root.path = rootfs;
+  for (const [dst, src] of [['/etc/resolv.conf', files.resolvConf], ['/etc/hostname', files.hostname], ['/etc/hosts', files.hosts]] as const) {
+    spec.mounts.push({ destination: dst, type: 'bind', source: src, options: ['rbind', 'rprivate', ...(c.HostConfig.ReadonlyRootfs ? ['ro'] : [])] });
+  }
+  return spec;
+}
