@@ -4,6 +4,7 @@
  * temporary directory removed by `stop()`; `stopAllDaemons()` is the safety net for afterAll.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,8 @@ export interface StartOptions {
   config?: Record<string, unknown>;
   /** Resolve even if the daemon exits before answering (to test start failures). */
   expectFailure?: boolean;
+  /** Reuse this daemon directory (data root, exec root, socket) of a daemon that was killed. */
+  tmp?: string;
 }
 
 export interface RunResult {
@@ -47,8 +50,10 @@ export interface Daemon {
   keel(args: string[], opts?: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
   /** HTTP request over the unix socket. */
   request(method: string, urlPath: string, body?: string | Buffer, headers?: Record<string, string>): Promise<HttpResult>;
-  /** SIGTERM (then SIGKILL after 10 s) and remove the temporary directory. */
+  /** SIGTERM (then SIGKILL after 10 s), clean up what containers left, and remove the temporary directory. */
   stop(): Promise<number | null>;
+  /** Kills keeld with `signal` and waits for it to exit; keeps its files and its containers. */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 export interface HttpResult {
@@ -105,7 +110,7 @@ async function waitForPing(socket: string, proc: ChildProcess, deadlineMs: numbe
 }
 
 export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
-  const tmp = await mkdtemp(path.join(tmpdir(), 'keel-e2e-'));
+  const tmp = options.tmp ?? (await mkdtemp(path.join(tmpdir(), 'keel-e2e-')));
   const socket = path.join(tmp, 'keel.sock');
   const dataRoot = path.join(tmp, 'data');
   const execRoot = path.join(tmp, 'exec');
@@ -136,8 +141,14 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
         clearTimeout(timer);
       }
       const code = await exited;
+      await cleanupContainers(tmp);
       await rm(tmp, { recursive: true, force: true });
       return code;
+    },
+    async kill(signal = 'SIGKILL') {
+      running.delete(daemon);
+      proc.kill(signal);
+      return exited;
     },
   };
   running.add(daemon);
@@ -147,6 +158,30 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
     throw new Error(`keeld did not start:\n${out}`);
   }
   return daemon;
+}
+
+/**
+ * Containers outlive keeld (live restore), so a test that failed before removing them would leave
+ * them running: kill whatever runc still knows under this daemon's exec root, its monitors, and
+ * unmount what is mounted below `tmp`.
+ */
+export async function cleanupContainers(tmp: string): Promise<void> {
+  const root = path.join(tmp, 'exec/plugins/runtime.runc');
+  const exec = (cmd: string, args: string[]) => new Promise<string>((resolve) => execFile(cmd, args, (_e, out) => resolve(String(out ?? ''))));
+  const ids = (await exec('runc', ['--root', root, 'list', '-q'])).split('\n').filter(Boolean);
+  for (const id of ids) {
+    await exec('runc', ['--root', root, 'kill', '--all', id, 'KILL']);
+    await exec('runc', ['--root', root, 'delete', '--force', id]);
+  }
+  for (const pid of (await exec('pgrep', ['-f', `conmon.*${tmp}`])).split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${tmp}/`)).reverse();
+  for (const m of mounts) await exec('umount', ['-l', m]);
 }
 
 /** Stops every daemon this process started and has not stopped yet. */

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { coreServices, definePlugin, drivers, NotSupportedError } from '@keel/sdk';
 import { imageBackendRef, imagesHooks } from '../images/index.js';
 import { systemHooks } from '../system/index.js';
+import { registerCgroupRoutes } from './cgroups/index.js';
 import { ContainerService } from './container-service.js';
 import { ContainerStore } from './container-store.js';
 import { Conmon } from './monitor/conmon.js';
@@ -67,6 +68,7 @@ export const containersServicePlugin = definePlugin({
     registerContainerRoutes(router, svc);
     registerStreamRoutes(router, svc);
     registerExecRoutes(router, svc);
+    registerCgroupRoutes(router, svc);
     hooks.tap(imagesHooks, 'beforeDelete', (req) => imageVeto(store.list(), req));
     hooks.tap(systemHooks, 'info', (info) => {
       const all = store.list();

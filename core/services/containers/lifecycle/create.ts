@@ -75,6 +75,8 @@ export async function createContainer(ctx: ContainerContext, body: CreateBody, n
   const runtimeName = host.Runtime || ctx.runtimes.defaultName() || '';
   if (!ctx.runtimes.get(runtimeName)) throw new InvalidArgumentError(`Unknown runtime specified ${runtimeName}`);
   host.RestartPolicy = checkRestartPolicy(host.RestartPolicy, !!host.AutoRemove);
+  // moby stores the default swap limit (twice the memory) at create, so inspect and update see it.
+  if (host.Memory && host.Memory > 0 && !host.MemorySwap) host.MemorySwap = host.Memory * 2;
   const mode = host.NetworkMode ?? 'default';
   if (!NETWORK_MODES.has(mode) && !mode.startsWith('container:')) throw new NotFoundError(`network ${mode} not found`);
   host.NetworkMode = mode || 'default';

@@ -8,10 +8,12 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '@keel/sdk';
 import type { ContainerRecord } from '../container-types.js';
+import { containerCgroup, hostCgroupLayout } from '../cgroups/index.js';
 import { resizeTerminal } from '../monitor/conmon.js';
 import type { AttachHub } from './attach-hub.js';
 import { containerPaths, publishContainer, type ContainerContext } from './context.js';
 import { removeCgroup } from './cgroup-cleanup.js';
+import { readExitFile } from './exit-watcher.js';
 import { BackOff, shouldRestart } from './restart-policy.js';
 import { parseSignal } from './signals.js';
 import { containerSpec, writeEtcFiles } from './spec-files.js';
@@ -63,17 +65,26 @@ export class Runner {
       if (c.State.Running) return NOT_MODIFIED;
       if (c.State.Status === 'removing' || c.State.Dead) throw new ConflictError(`container ${id} is marked for removal and cannot be started`);
       this.cancelRestart(id);
-      const started = this.run(c, false);
-      this.starting.set(id, started.catch(() => undefined));
-      try {
-        return await started;
-      } finally {
-        this.starting.delete(id);
-      }
+      return this.run(c, false);
     });
   }
 
+  /** Runs the container; its exit is handled only after this finished (fast processes exit first). */
   private async run(c: ContainerRecord, isRestart: boolean): Promise<ContainerRecord> {
+    const started = this.launch(c, isRestart);
+    this.starting.set(c.Id, started.catch(() => undefined));
+    try {
+      const rec = await started;
+      // The exit may have been signalled while the record still said "not running".
+      const code = await readExitFile(containerPaths(this.ctx, c.Id).exitFile);
+      if (code !== undefined) void this.exited(c.Id, code);
+      return rec;
+    } finally {
+      this.starting.delete(c.Id);
+    }
+  }
+
+  private async launch(c: ContainerRecord, isRestart: boolean): Promise<ContainerRecord> {
     const files = containerPaths(this.ctx, c.Id);
     const storage = this.ctx.storage.require(c.keel.storage);
     const runtime = this.ctx.runtimes.get(c.keel.runtime);
@@ -160,9 +171,12 @@ export class Runner {
     if (restart) this.scheduleRestart(rec, Date.now() - startedAt);
   }
 
-  /** v1: the memory controller counts OOM kills of the cgroup (kept until the runtime deletes it). */
+  /** The memory controller counts OOM kills (v1 `memory.oom_control`, v2 `memory.events`) until the runtime deletes the cgroup. */
   private async oomKilled(c: ContainerRecord): Promise<boolean> {
-    const text = await readFile(path.join('/sys/fs/cgroup/memory', c.keel.cgroupsPath, 'memory.oom_control'), 'utf8').catch(() => '');
+    const cg = containerCgroup(await hostCgroupLayout(), c.keel.cgroupsPath);
+    const dir = cg.version === 2 ? cg.dir('') : cg.dir('memory');
+    if (!dir) return false;
+    const text = await readFile(path.join(dir, cg.version === 2 ? 'memory.events' : 'memory.oom_control'), 'utf8').catch(() => '');
     const kills = /oom_kill (\d+)/.exec(text);
     return !!kills && Number(kills[1]) > 0;
   }
