@@ -8,6 +8,7 @@ import type { ContainerAccess } from './container-access.js';
 import type { ContainerRecord } from './container-types.js';
 import { validName, type ContainerStore } from './container-store.js';
 import { ExecService } from './exec/exec-service.js';
+import { HealthChecker } from './health/health-checker.js';
 import { AttachHub } from './lifecycle/attach-hub.js';
 import { publishContainer, type ContainerContext } from './lifecycle/context.js';
 import { createContainer, type CreateBody } from './lifecycle/create.js';
@@ -33,17 +34,26 @@ export class ContainerService implements ContainerAccess {
   readonly runner: Runner;
   readonly remover: Remover;
   readonly exec: ExecService;
+  readonly health: HealthChecker;
 
   constructor(readonly ctx: ContainerContext) {
     this.store = ctx.store;
     this.runner = new Runner(ctx, this.waiters, this.attach);
     this.remover = new Remover(ctx, this.runner, this.waiters, this.attach);
     this.exec = new ExecService(ctx);
-    this.remover.onRemoving = (id) => this.exec.forget(id);
+    this.health = new HealthChecker({ store: this.store, probe: (c, cmd, t) => this.exec.probe(c, cmd, t), publish: (c, a) => this.publish(c, a) });
+    this.remover.onRemoving = (id) => {
+      this.exec.forget(id);
+      this.health.stop(id);
+    };
+    this.runner.onStarted = (c) => this.health.start(c);
     const autoRemove = async (c: ContainerRecord) => {
       if (c.HostConfig.AutoRemove && !c.State.Restarting) await this.remover.remove(c.Id).catch((err: Error) => ctx.log.warn({ id: c.Id, err: err.message }, 'auto-remove failed'));
     };
-    this.runner.onExited = autoRemove;
+    this.runner.onExited = async (c) => {
+      this.health.stop(c.Id);
+      await autoRemove(c);
+    };
     this.runner.onStartFailed = autoRemove;
   }
 
@@ -82,7 +92,13 @@ export class ContainerService implements ContainerAccess {
 
   private async size(c: ContainerRecord): Promise<{ rw: number; rootFs: number }> {
     const rw = await this.storage(c).usage(c.Id).then((u) => u.size, () => 0);
-    return { rw, rootFs: rw };
+    let image = 0;
+    try {
+      image = this.ctx.images.resolve(c.Image).size ?? 0;
+    } catch {
+      /* the image was removed (rmi -f); its layers are still held */
+    }
+    return { rw, rootFs: rw + image };
   }
 
   async inspect(ref: string, size: boolean): Promise<Record<string, unknown>> {

@@ -82,9 +82,13 @@ export const containersServicePlugin = definePlugin({
     lifecycle.onStart(async () => {
       const report = await restoreContainers(ctx, svc.runner);
       await watcher.start();
+      for (const c of store.list()) if (c.State.Running) svc.health.start(c);
       if (Object.values(report).some(Boolean)) log.info(report, 'containers restored');
     });
     // Containers keep running: stopping the daemon only stops watching them (live restore).
-    lifecycle.onStop(() => watcher.stop());
+    lifecycle.onStop(() => {
+      watcher.stop();
+      svc.health.stopAll();
+    });
   },
 });

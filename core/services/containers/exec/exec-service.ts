@@ -15,7 +15,8 @@ import { clientSession, frame } from '../attach/client-session.js';
 import { connectAttach } from '../monitor/attach-socket.js';
 import { resizeTerminal } from '../monitor/conmon.js';
 import { containerPaths, publishContainer, type ContainerContext } from '../lifecycle/context.js';
-import { readEtcFile } from '../lifecycle/spec-files.js';
+import { daemonBoundingCaps, readEtcFile } from '../lifecycle/spec-files.js';
+import { parseCriLine } from '../logs/cri-log.js';
 
 /** The exec create body. */
 export interface ExecConfig {
@@ -93,7 +94,8 @@ export class ExecService {
     if (cfg.Tty && !env.has('TERM')) env.set('TERM', 'TERM=xterm');
     const rootfs = spec.root.path;
     const user = cfg.User ? resolveUser(cfg.User, await readEtcFile(rootfs, 'passwd'), await readEtcFile(rootfs, 'group'), c.HostConfig.GroupAdd ?? []) : spec.process.user;
-    const caps = cfg.Privileged ? { bounding: [...ALL_CAPS], effective: [...ALL_CAPS], permitted: [...ALL_CAPS] } : spec.process.capabilities;
+    const all = [...(await daemonBoundingCaps())].filter((cap) => ALL_CAPS.includes(cap));
+    const caps = cfg.Privileged ? { bounding: all, effective: all, permitted: all } : spec.process.capabilities;
     const [h, w] = cfg.ConsoleSize ?? [0, 0];
     return {
       ...spec.process, args: cfg.Cmd, env: [...env.values()], cwd: cfg.WorkingDir || spec.process.cwd || '/', user, capabilities: caps,
@@ -145,6 +147,32 @@ export class ExecService {
       const text = Buffer.from(`OCI runtime exec failed: ${(err as Error).message}\r\n`);
       session.writeRaw(tty ? text : frame(1, text));
       session.end();
+    }
+  }
+
+  /**
+   * Runs `cmd` in the container without a client (healthchecks): output is read back from the
+   * session's log (first 4 KiB, as Docker keeps), the process killed after `timeoutSeconds`.
+   */
+  async probe(c: ContainerRecord, cmd: string[], timeoutSeconds: number): Promise<{ exitCode: number; output: string }> {
+    const id = randomBytes(32).toString('hex');
+    const dir = containerPaths(this.ctx, c.Id).execDir(id);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      const specFile = path.join(dir, 'process.json');
+      await writeFile(specFile, JSON.stringify(await this.processSpec(c, { Cmd: cmd })));
+      const runtime = this.ctx.runtimes.require(c.keel.runtime);
+      const handle = await this.ctx.conmon.exec({
+        id: c.Id, execId: id.slice(0, 16), dir, processSpec: specFile, attach: false, tty: false, stdin: false,
+        runtimePath: runtime.path, runtimeArgs: runtime.globalArgs ?? [], timeoutSeconds: Math.max(1, Math.ceil(timeoutSeconds)),
+      });
+      const exitCode = await handle.exit;
+      const output = (await readFile(path.join(dir, 'log'), 'utf8').catch(() => '')).split('\n').map(parseCriLine).filter((e) => !!e).map((e) => e.text).join('');
+      return { exitCode, output: output.slice(0, 4096) };
+    } catch (err) {
+      return { exitCode: -1, output: (err as Error).message };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }
 

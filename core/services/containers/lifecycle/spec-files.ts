@@ -8,6 +8,7 @@ import { open, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from '@keel/sdk';
 import { InRootResolver } from '@keel/sdk/tar';
+import { capsFromMask } from '../spec/defaults.js';
 import { buildOciSpec } from '../spec/oci-spec.js';
 import type { ContainerHostConfig, ContainerRecord } from '../container-types.js';
 import { containerPaths, type ContainerContext } from './context.js';
@@ -69,13 +70,21 @@ export async function writeEtcFiles(ctx: ContainerContext, c: ContainerRecord): 
   await writeFile(files.resolvConf, resolv.endsWith('\n') || !resolv ? resolv : `${resolv}\n`);
 }
 
+let bounding: Promise<Set<string>> | undefined;
+
+/** The daemon's capability bounding set (read once). */
+export function daemonBoundingCaps(): Promise<Set<string>> {
+  bounding ??= readFile('/proc/self/status', 'utf8').then((s) => capsFromMask(/^CapBnd:\s*([0-9a-f]+)/m.exec(s)?.[1] ?? ''), () => new Set<string>());
+  return bounding;
+}
+
 /** The container's OCI spec, rooted at its mounted rootfs. */
 export async function containerSpec(ctx: ContainerContext, c: ContainerRecord, rootfs: string): Promise<Record<string, unknown>> {
   const files = containerPaths(ctx, c.Id);
   const spec = buildOciSpec(c.Config, c.HostConfig, {
     id: c.Id, image: {}, passwd: await readEtcFile(rootfs, 'passwd'), group: await readEtcFile(rootfs, 'group'),
     goArch: ctx.settings.goArch, kernel: ctx.settings.kernel, cgroupsPath: c.keel.cgroupsPath, initPath: ctx.settings.initPath,
-    hostDevices: await hostDevices(c.HostConfig),
+    hostDevices: await hostDevices(c.HostConfig), boundingCaps: await daemonBoundingCaps(),
   }) as { root: { path: string }; mounts: Array<Record<string, unknown>>; hostname?: string };
   spec.root.path = rootfs;
   for (const [dst, src] of [['/etc/resolv.conf', files.resolvConf], ['/etc/hostname', files.hostname], ['/etc/hosts', files.hosts]] as const) {

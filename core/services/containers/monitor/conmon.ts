@@ -50,6 +50,8 @@ export interface ConmonExecOptions extends ConmonBase {
   readonly processSpec: string;
   /** Wait for the caller to attach before running (interactive/attached exec). */
   readonly attach: boolean;
+  /** Kill the process after this many seconds (healthcheck timeouts). */
+  readonly timeoutSeconds?: number;
 }
 
 /** A JSON message from conmon. */
@@ -159,7 +161,7 @@ export class Conmon {
    */
   async exec(o: ConmonExecOptions, ready?: () => Promise<void>): Promise<ExecHandle> {
     const args = this.args(o, ['-u', o.execId, '-b', o.dir, '-p', `${o.dir}/pid`, '--persist-dir', o.dir, '-l', `k8s-file:${o.dir}/log`,
-      '--exec', '--exec-process-spec', o.processSpec, ...(o.attach ? ['--exec-attach'] : [])]);
+      '--exec', '--exec-process-spec', o.processSpec, ...(o.attach ? ['--exec-attach'] : []), ...(o.timeoutSeconds ? ['-T', String(o.timeoutSeconds)] : [])]);
     const child = this.spawn(args, o.attach ? 3 : 1);
     const sync = lines(child.stdio[3] as Readable);
     let released = false;

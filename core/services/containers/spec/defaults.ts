@@ -66,3 +66,21 @@ export function defaultDeviceRules(): Array<Record<string, unknown>> {
     allow('c', 5, 0), allow('c', 5, 1), allow('c', 5, 2), allow('c', 136, undefined), allow('c', 10, 200),
   ];
 }
+
+/** Capability numbers (linux/capability.h), in order: index = number. */
+const CAP_ORDER = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
+  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
+  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
+  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+];
+
+/**
+ * The capabilities in a `CapBnd` mask (from /proc/<pid>/status): a container can never hold more
+ * than the daemon's bounding set, so `--privileged` grants exactly these (runc fails otherwise).
+ */
+export function capsFromMask(hexMask: string): Set<string> {
+  const mask = BigInt(`0x${hexMask.trim() || '0'}`);
+  return new Set(CAP_ORDER.filter((_, i) => (mask >> BigInt(i)) & 1n).map((c) => `CAP_${c}`));
+}

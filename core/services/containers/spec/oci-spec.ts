@@ -57,6 +57,8 @@ export interface SpecContext {
   readonly netnsPath?: string;
   /** Host path of the init binary (`--init`). */
   readonly initPath?: string;
+  /** The daemon's bounding set: `--privileged` and `--cap-add ALL` are limited to it. */
+  readonly boundingCaps?: ReadonlySet<string>;
   /** Host devices of `--device`, as stat found them. */
   readonly hostDevices?: Readonly<Record<string, { type: 'c' | 'b'; major: number; minor: number; mode: number }>>;
 }
@@ -126,7 +128,8 @@ export function buildOciSpec(config: CreateConfig, host: CreateHostConfig, ctx: 
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
   if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${hostname}`);
   if (config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-  const caps = capabilities(host);
+  const allCaps = host.Privileged || (host.CapAdd ?? []).some((c) => c.toUpperCase() === 'ALL');
+  const caps = allCaps && ctx.boundingCaps ? capabilities(host).filter((c) => ctx.boundingCaps!.has(c)) : capabilities(host);
   const sec = securityOpts(host.SecurityOpt ?? []);
   const rlimits = (host.Ulimits ?? []).map((u) => {
     if (!RLIMITS.includes(u.Name)) throw new InvalidArgumentError(`invalid ulimit type: ${u.Name}`);

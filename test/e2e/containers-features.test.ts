@@ -1,0 +1,127 @@
+/**
+ * Container features through the real docker CLI: healthchecks (status in ps and inspect,
+ * health_status events), events with filters, attach, TTY sessions (`run -it`, `exec -it` under a
+ * pseudo-terminal made by script(1)), --init, --read-only, capabilities, ps options, prune.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxAvailable } from '../fixtures/images.js';
+import { toolboxImage, writeImageArchive } from '../fixtures/containers.js';
+import { startDaemon, type Daemon } from './harness.js';
+
+const skip = process.getuid?.() !== 0 ? 'needs root' : !busyboxAvailable() ? 'busybox-static is not installed' : !existsSync('/usr/bin/conmon') ? 'conmon is not installed' : undefined;
+const cgroupParent = `keel-e2e-features-${process.pid}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!!skip)(`containers: features with the docker CLI${skip ? ` [skipped: ${skip}]` : ''}`, () => {
+  let d: Daemon;
+  let files: string;
+  const ok = async (a: string[], input?: string) => {
+    const r = await d.docker(a, { timeoutMs: 30_000, input });
+    if (r.code !== 0) throw new Error(`docker ${a.join(' ')} failed (${r.code}): ${r.stderr}`);
+    return r.stdout;
+  };
+  const inspect = async (ref: string) => JSON.parse(await ok(['inspect', ref]))[0];
+  /** Runs a docker command inside a pseudo-terminal (script(1)), feeding `input`. */
+  const inPty = (cmd: string, input: string) => new Promise<{ code: number; out: string }>((resolve) => {
+    const child = execFile('script', ['-qec', cmd, '/dev/null'], { env: d.env, timeout: 20_000 }, (err, stdout) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: String(stdout) }));
+    child.stdin!.end(input);
+  });
+
+  beforeAll(async () => {
+    files = await mkdtemp(path.join(tmpdir(), 'keel-features-'));
+    d = await startDaemon({ args: ['--storage-driver', 'overlay2', '--cgroup-parent', cgroupParent] });
+    await ok(['load', '-i', writeImageArchive(files, [toolboxImage()])]);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (d) {
+      const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+      if (ids.length) await d.docker(['rm', '-f', ...ids]);
+      await d.stop();
+    }
+    await rm(files, { recursive: true, force: true });
+    for (const c of readdirSync('/sys/fs/cgroup')) await rmdir(path.join('/sys/fs/cgroup', c, cgroupParent)).catch(() => undefined);
+  }, 60_000);
+
+  it('runs healthchecks: unhealthy, then healthy, in inspect, ps and events', async () => {
+    const since = Math.floor(Date.now() / 1000);
+    await ok(['run', '-d', '--name', 'hc', '--health-cmd', 'test -f /tmp/ok', '--health-interval', '300ms', '--health-retries', '1', 'busybox', 'sleep', '300']);
+    const until = async (status: string) => {
+      for (let i = 0; i < 60; i++) {
+        if ((await inspect('hc')).State.Health?.Status === status) return true;
+        await sleep(100);
+      }
+      return false;
+    };
+    expect(await until('unhealthy')).toBe(true);
+    expect(await ok(['ps', '--filter', 'health=unhealthy', '--format', '{{.Names}} {{.Status}}'])).toMatch(/^hc Up .*\(unhealthy\)/);
+    await ok(['exec', 'hc', 'touch', '/tmp/ok']);
+    expect(await until('healthy')).toBe(true);
+    const health = (await inspect('hc')).State.Health;
+    expect(health.FailingStreak).toBe(0);
+    expect(health.Log.at(-1)).toMatchObject({ ExitCode: 0 });
+    const events = await ok(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'container=hc', '--filter', 'event=health_status', '--format', '{{.Action}}']);
+    expect(events.trim().split('\n')).toEqual(['health_status: unhealthy', 'health_status: healthy']);
+    await ok(['rm', '-f', 'hc']);
+  });
+
+  it('publishes lifecycle events in order', async () => {
+    const since = Math.floor(Date.now() / 1000);
+    await ok(['run', '--name', 'ev', 'busybox', 'true']);
+    await ok(['rm', 'ev']);
+    const out = await ok(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'type=container', '--filter', 'container=ev', '--format', '{{.Action}} {{.Actor.Attributes.name}}']);
+    expect(out.trim().split('\n').map((l) => l.split(' ')[0])).toEqual(['create', 'attach', 'start', 'die', 'destroy']);
+  });
+
+  it('gives run -it and exec -it a terminal with the client window size', async () => {
+    const run = await inPty('stty cols 100 rows 30; docker run --rm -it busybox sh -c "tty; stty size"', '');
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/\/dev\/pts\/\d+/);
+    expect(run.out).toMatch(/30 100/);
+    await ok(['run', '-d', '--name', 'tty1', 'busybox', 'sleep', '300']);
+    const exec = await inPty('docker exec -it tty1 sh -c "tty && exit 3"', '');
+    expect(exec.out).toMatch(/\/dev\/pts\/\d+/);
+    expect(exec.code).toBe(3);
+    await ok(['rm', '-f', 'tty1']);
+  });
+
+  it('attaches to a running container and exits with its code', async () => {
+    await ok(['run', '-d', '--name', 'att', 'busybox', 'sh', '-c', 'sleep 1; echo late; exit 9']);
+    const r = await d.docker(['attach', 'att'], { timeoutMs: 20_000 });
+    expect(r).toMatchObject({ code: 9, stdout: 'late\n' });
+    await ok(['rm', 'att']);
+  });
+
+  it('applies --init, --read-only, capabilities and --privileged', async () => {
+    expect(await ok(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "'])).toMatch(/^\/sbin\/docker-init -- sh/);
+    const ro = await d.docker(['run', '--rm', '--read-only', 'busybox', 'touch', '/x']);
+    expect(ro.code).not.toBe(0);
+    expect(ro.stderr).toMatch(/Read-only file system/);
+    const capEff = async (...flags: string[]) => (await ok(['run', '--rm', ...flags, 'busybox', 'sh', '-c', 'grep CapEff /proc/self/status'])).split(/\s+/)[1];
+    const base = BigInt(`0x${await capEff()}`);
+    expect(BigInt(`0x${await capEff('--cap-add', 'NET_ADMIN')}`)).toBe(base | (1n << 12n));
+    expect(BigInt(`0x${await capEff('--cap-drop', 'CHOWN')}`)).toBe(base & ~1n);
+    expect(BigInt(`0x${await capEff('--privileged')}`) > base).toBe(true);
+  });
+
+  it('lists with ps -q, -n, -s, --format and filters; prunes stopped containers', async () => {
+    await ok(['create', '--name', 'p1', '-l', 'a=1', 'busybox', 'true']);
+    expect((await d.docker(['run', '--name', 'p2', 'busybox', 'sh', '-c', 'exit 2'])).code).toBe(2);
+    const ids = (await ok(['ps', '-aq'])).trim().split('\n');
+    expect(ids.length).toBe(2);
+    expect(ids.every((i) => /^[0-9a-f]{12}$/.test(i))).toBe(true);
+    expect(await ok(['ps', '-n', '1', '--format', '{{.Names}}'])).toBe('p2\n');
+    expect(await ok(['ps', '-a', '--filter', 'label=a=1', '--format', '{{.Names}} {{.Status}}'])).toBe('p1 Created\n');
+    expect(await ok(['ps', '-a', '--filter', 'exited=2', '--format', '{{.Names}} {{.Status}}'])).toMatch(/^p2 Exited \(2\) .* ago\n$/);
+    expect(await ok(['ps', '-a', '--filter', 'name=p', '--filter', 'ancestor=busybox', '--format', '{{.Names}}'])).toBe('p2\np1\n');
+    expect(await ok(['ps', '-as', '--format', '{{.Names}} {{.Size}}'])).toMatch(/^p2 \d+(\.\d+)?[kMG]?B \(virtual/m);
+    const pruned = await ok(['container', 'prune', '-f']);
+    expect(pruned).toMatch(/Deleted Containers:/);
+    expect((await ok(['ps', '-aq'])).trim()).toBe('');
+  });
+});
