@@ -34,7 +34,7 @@ describe.skipIf(!!skip)(`containers: features with the docker CLI${skip ? ` [ski
 
   beforeAll(async () => {
     files = await mkdtemp(path.join(tmpdir(), 'keel-features-'));
-    d = await startDaemon({ args: ['--storage-driver', 'overlay2', '--cgroup-parent', cgroupParent] });
+    d = await startDaemon({ args: ['--storage-driver', 'overlay2', '--cgroup-parent', cgroupParent], config: { runtimes: { 'runc-debug': { path: '/usr/sbin/runc', runtimeArgs: ['--debug'] } } } });
     await ok(['load', '-i', writeImageArchive(files, [toolboxImage()])]);
   }, 120_000);
 
@@ -107,6 +107,27 @@ describe.skipIf(!!skip)(`containers: features with the docker CLI${skip ? ` [ski
     expect(BigInt(`0x${await capEff('--cap-add', 'NET_ADMIN')}`)).toBe(base | (1n << 12n));
     expect(BigInt(`0x${await capEff('--cap-drop', 'CHOWN')}`)).toBe(base & ~1n);
     expect(BigInt(`0x${await capEff('--privileged')}`) > base).toBe(true);
+  });
+
+  it('selects runtimes with --runtime (plugins and daemon.json runtimes) and refuses unknown ones', async () => {
+    expect(await ok(['info', '--format', '{{json .Runtimes}}'])).toMatch(/"runc-debug":\{"path":"\/usr\/sbin\/runc"/);
+    expect(await ok(['run', '--rm', '--runtime', 'runc-debug', 'busybox', 'echo', 'custom'])).toBe('custom\n');
+    expect(await ok(['run', '--rm', '--runtime', 'runc', 'busybox', 'echo', 'plugin'])).toBe('plugin\n');
+    const bad = await d.docker(['run', '--rm', '--runtime', 'nosuch', 'busybox', 'true']);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toMatch(/Unknown runtime specified nosuch/);
+  });
+
+  it('streams logs with --tail, -t, --since and -f (which ends with the container)', async () => {
+    await ok(['run', '-d', '--name', 'lg', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line$i; done; sleep 1; echo after; exit 0']);
+    const follow = d.docker(['logs', '-f', 'lg'], { timeoutMs: 20_000 });
+    await sleep(300);
+    expect(await ok(['logs', '--tail', '2', 'lg'])).toBe('line2\nline3\n');
+    expect(await ok(['logs', '-t', '--tail', '1', 'lg'])).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line3\n$/);
+    expect(await ok(['logs', '--since', String(Math.floor(Date.now() / 1000) + 60), 'lg'])).toBe('');
+    const f = await follow;
+    expect(f).toMatchObject({ code: 0, stdout: 'line1\nline2\nline3\nafter\n' });
+    await ok(['rm', 'lg']);
   });
 
   it('lists with ps -q, -n, -s, --format and filters; prunes stopped containers', async () => {

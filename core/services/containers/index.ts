@@ -17,6 +17,7 @@ import { ContainerStore } from './container-store.js';
 import { Conmon } from './monitor/conmon.js';
 import { ExitWatcher } from './lifecycle/exit-watcher.js';
 import { restoreContainers } from './lifecycle/restore.js';
+import { configuredRuntimes, withConfiguredRuntimes } from './lifecycle/runtimes.js';
 import { imageVeto } from './image-veto.js';
 import { registerContainerRoutes } from './routes/container-routes.js';
 import { registerExecRoutes } from './routes/exec-routes.js';
@@ -56,8 +57,9 @@ export const containersServicePlugin = definePlugin({
     const broken = await store.open();
     if (broken.length) log.warn({ broken }, 'container records that could not be read were skipped');
     const cgroupParent = (daemon.get<string>('cgroup-parent') || '/keel').replace(/\/+$/, '');
+    const allRuntimes = withConfiguredRuntimes(runtimes, configuredRuntimes(daemon.get('runtimes'), path.join(paths.pluginRunRoot, 'runtimes')));
     const ctx = {
-      store, images, storage, runtimes, events, log, conmon: new Conmon(conmonPath), dataRoot: paths.pluginRoot, runRoot: paths.pluginRunRoot,
+      store, images, storage, runtimes: allRuntimes, events, log, conmon: new Conmon(conmonPath), dataRoot: paths.pluginRoot, runRoot: paths.pluginRunRoot,
       settings: {
         cgroupParent: cgroupParent.startsWith('/') ? cgroupParent : `/${cgroupParent}`, goArch: GO_ARCH[process.arch] ?? process.arch, kernel: os.release(),
         initPath: daemon.get<string>('init-path') || first(['/usr/bin/tini-static', '/usr/bin/docker-init', '/usr/bin/tini']), stopTimeout: config.stopTimeout,
@@ -74,7 +76,9 @@ export const containersServicePlugin = definePlugin({
       const all = store.list();
       const running = all.filter((c) => c.State.Running && !c.State.Paused).length;
       const paused = all.filter((c) => c.State.Paused).length;
-      return { ...info, Containers: all.length, ContainersRunning: running, ContainersPaused: paused, ContainersStopped: all.length - running - paused };
+      const known = (info.Runtimes ?? {}) as Record<string, unknown>;
+      const extra = Object.fromEntries(allRuntimes.names().filter((n) => !(n in known)).map((n) => [n, { path: allRuntimes.get(n)!.path }]));
+      return { ...info, Runtimes: { ...known, ...extra }, Containers: all.length, ContainersRunning: running, ContainersPaused: paused, ContainersStopped: all.length - running - paused };
     });
     const watcher = new ExitWatcher(path.join(paths.pluginRunRoot, 'exits'), (id, code) => {
       void svc.runner.exited(id, code).catch((err: Error) => log.error({ id, err: err.message }, 'recording a container exit failed'));

@@ -19,6 +19,8 @@ export interface CliRuntimeOptions {
   /** State directory (`--root`). */
   readonly root: string;
   readonly capabilities: RuntimeCapabilities;
+  /** Extra global arguments before each subcommand (daemon.json `runtimes.<name>.runtimeArgs`). */
+  readonly args?: readonly string[];
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -46,7 +48,7 @@ export class CliRuntime implements OciRuntime {
 
   constructor(private readonly opts: CliRuntimeOptions) {
     this.path = opts.path;
-    this.globalArgs = ['--root', opts.root];
+    this.globalArgs = [...(opts.args ?? []), '--root', opts.root];
     this.capabilities = opts.capabilities;
   }
 
@@ -58,7 +60,7 @@ export class CliRuntime implements OciRuntime {
   async run(args: readonly string[], call: CallOptions & { input?: string } = {}): Promise<string> {
     await mkdir(this.opts.root, { recursive: true, mode: 0o700 });
     return new Promise((resolve, reject) => {
-      const child = execFile(this.opts.path, ['--root', this.opts.root, ...args], { signal: call.signal, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const child = execFile(this.opts.path, [...this.globalArgs, ...args], { signal: call.signal, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
         if (err) reject(classify(runtimeMessage(String(stderr) || err.message)));
         else resolve(String(stdout));
       });
@@ -74,7 +76,7 @@ export class CliRuntime implements OciRuntime {
   async runDetached(args: readonly string[], call: CallOptions = {}): Promise<void> {
     await mkdir(this.opts.root, { recursive: true, mode: 0o700 });
     const log = path.join(this.opts.root, `.log-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
-    const child = spawn(this.opts.path, ['--root', this.opts.root, '--log', log, '--log-format', 'json', ...args], { stdio: 'ignore', signal: call.signal });
+    const child = spawn(this.opts.path, [...this.globalArgs, '--log', log, '--log-format', 'json', ...args], { stdio: 'ignore', signal: call.signal });
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('exit', resolve);
       child.once('error', reject);
@@ -167,7 +169,7 @@ export class CliRuntime implements OciRuntime {
   /** `<runtime> events`: one JSON object per line until the container is gone or the call aborts. */
   async *events(id: string, call: CallOptions = {}): AsyncIterable<RuntimeEvent> {
     this.check(id);
-    const child = spawn(this.opts.path, ['--root', this.opts.root, 'events', '--interval', '1s', id], { stdio: ['ignore', 'pipe', 'ignore'], signal: call.signal });
+    const child = spawn(this.opts.path, [...this.globalArgs, 'events', '--interval', '1s', id], { stdio: ['ignore', 'pipe', 'ignore'], signal: call.signal });
     child.on('error', () => undefined);
     try {
       for await (const line of createInterface({ input: child.stdout })) {
