@@ -64,6 +64,11 @@ export class ContainerStore {
     this.reserved.add(name);
   }
 
+  /** Whether `name` (with its slash) is used or reserved. */
+  isTaken(name: string): boolean {
+    return this.byName.has(name) || this.reserved.has(name);
+  }
+
   releaseName(name: string): void {
     this.reserved.delete(name);
   }

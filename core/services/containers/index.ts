@@ -13,6 +13,7 @@ import { imageBackendRef, imagesHooks } from '../images/index.js';
 import { systemHooks } from '../system/index.js';
 import { registerCgroupRoutes } from './cgroups/index.js';
 import { ContainerService } from './container-service.js';
+import { registerFsRoutes } from './fs/fs-routes.js';
 import { ContainerStore } from './container-store.js';
 import { Conmon } from './monitor/conmon.js';
 import { ExitWatcher } from './lifecycle/exit-watcher.js';
@@ -71,6 +72,7 @@ export const containersServicePlugin = definePlugin({
     registerStreamRoutes(router, svc);
     registerExecRoutes(router, svc);
     registerCgroupRoutes(router, svc);
+    registerFsRoutes(router, svc, { images });
     hooks.tap(imagesHooks, 'beforeDelete', (req) => imageVeto(store.list(), req));
     hooks.tap(systemHooks, 'info', (info) => {
       const all = store.list();
@@ -80,6 +82,7 @@ export const containersServicePlugin = definePlugin({
       const extra = Object.fromEntries(allRuntimes.names().filter((n) => !(n in known)).map((n) => [n, { path: allRuntimes.get(n)!.path }]));
       return { ...info, Runtimes: { ...known, ...extra }, Containers: all.length, ContainersRunning: running, ContainersPaused: paused, ContainersStopped: all.length - running - paused };
     });
+    hooks.tap(systemHooks, 'df', async (df) => ({ ...df, Containers: await svc.listView({ all: true, limit: -1, size: true, filters: {} }) }));
     const watcher = new ExitWatcher(path.join(paths.pluginRunRoot, 'exits'), (id, code) => {
       void svc.runner.exited(id, code).catch((err: Error) => log.error({ id, err: err.message }, 'recording a container exit failed'));
     });

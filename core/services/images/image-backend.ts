@@ -3,7 +3,10 @@
  * store, as a service ref: `deps: { images: imageBackendRef }`.
  */
 import { createServiceRef } from '@keel/sdk';
+import type { CommitRequest } from './image-commit.js';
 import type { ImageConfig } from './image-config.js';
+
+export type { CommitRequest } from './image-commit.js';
 
 /** An image as other services see it. */
 export interface ImageInfo {
@@ -13,6 +16,8 @@ export interface ImageInfo {
   readonly repoTags: readonly string[];
   /** The parsed image config (Docker's JSON). */
   readonly config: ImageConfig;
+  /** Unpacked size of its layers (what `docker ps -s` adds as "virtual"). */
+  readonly size?: number;
 }
 
 /** The storage layer a container's read-write layer goes on. */
@@ -34,6 +39,8 @@ export interface ImageBackend {
   acquire(imageId: string, holder: string): Promise<ImageRootfs>;
   /** Drops `holder`'s hold; layers no image or holder uses any more are removed. */
   release(holder: string): Promise<void>;
+  /** `docker commit`: a new image from the container's image and its layer's diff; returns its ID. */
+  commit(request: CommitRequest): Promise<string>;
 }
 
 /** The ref of {@link ImageBackend}, provided by `core.images`. */

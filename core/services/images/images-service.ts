@@ -5,10 +5,11 @@
  * reads need no lock (the stores swap their in-memory state only after a write succeeded).
  */
 import { ConflictError, InvalidArgumentError, type EventBus, type HookSetCaller } from '@keel/sdk';
-import type { ImageBackend, ImageInfo, ImageRootfs } from './image-backend.js';
+import type { CommitRequest, ImageBackend, ImageInfo, ImageRootfs } from './image-backend.js';
+import { commitImage } from './image-commit.js';
 import { pruneFilter } from './image-filters.js';
 import type { Image, ImageStore } from './image-store.js';
-import { createdSeconds } from './image-views.js';
+import { createdSeconds, sizeOf } from './image-views.js';
 import type { imagesHooks } from './images-hooks.js';
 import type { LayerRecord, LayerStore } from './layer-store.js';
 import { familiarString, isIdPrefix, parseReference, tagReference } from './reference.js';
@@ -69,7 +70,7 @@ export class ImagesService implements ImageBackend {
 
   resolve(nameOrId: string): ImageInfo {
     const image = this.d.images.resolve(nameOrId);
-    return { id: image.id, repoTags: this.d.images.namesOf(image.id), config: image.config };
+    return { id: image.id, repoTags: this.d.images.namesOf(image.id), config: image.config, size: sizeOf(image, this.d.layers) };
   }
 
   acquire(imageId: string, holder: string): Promise<ImageRootfs> {
@@ -85,6 +86,10 @@ export class ImagesService implements ImageBackend {
     return this.exclusive(async () => {
       if (await this.d.layers.release(holder)) await this.d.layers.collect(this.d.images.chainsInUse());
     });
+  }
+
+  commit(request: CommitRequest): Promise<string> {
+    return commitImage(request, { images: this.d.images, layers: this.d.layers, events: this.d.events, exclusive: (fn) => this.exclusive(fn) });
   }
 
   /** `docker tag`: the new name is checked before the image is looked up, as moby does. */

@@ -83,19 +83,19 @@ export async function createContainer(ctx: ContainerContext, body: CreateBody, n
   if (host.NetworkMode === 'host' && body.Hostname) throw new InvalidArgumentError('conflicting options: hostname and the network mode');
 
   const id = ctx.store.newId();
-  const name = nameQuery ? validName(nameQuery) : `/${randomName((n) => !!ctx.store.find(n))}`;
-  const config = mergeImageConfig(configPart, (image.config.config ?? {}) as Record<string, unknown>) as ContainerConfig;
-  config.Image = body.Image;
-  if (!config.Hostname) config.Hostname = host.NetworkMode === 'host' ? '' : id.slice(0, 12);
-  // Everything the spec checks (caps, ulimits, sysctls, devices, resources, seccomp) fails here, at create, as in Docker.
-  const probe = buildOciSpec({ ...config, User: '' }, host, { id, image: {}, passwd: '', group: '', goArch: ctx.settings.goArch, kernel: ctx.settings.kernel, cgroupsPath: '/x', initPath: '/x', hostDevices: await hostDevices(host) });
-  const args = (probe as { process: { args: string[] } }).process.args;
-  const [Path, ...Args] = host.Init ? args.slice(2) : args;
-
+  // Chosen and reserved with no await in between: concurrent creates never pick the same name.
+  const name = nameQuery ? validName(nameQuery) : `/${randomName((n) => ctx.store.isTaken(`/${n}`))}`;
   ctx.store.reserveName(name);
   const files = containerPaths(ctx, id);
   let rootfs: { driver: string; parent?: string } | undefined;
   try {
+    const config = mergeImageConfig(configPart, (image.config.config ?? {}) as Record<string, unknown>) as ContainerConfig;
+    config.Image = body.Image;
+    if (!config.Hostname) config.Hostname = host.NetworkMode === 'host' ? '' : id.slice(0, 12);
+    // Everything the spec checks (caps, ulimits, sysctls, devices, resources, seccomp) fails here, at create, as in Docker.
+    const probe = buildOciSpec({ ...config, User: '' }, host, { id, image: {}, passwd: '', group: '', goArch: ctx.settings.goArch, kernel: ctx.settings.kernel, cgroupsPath: '/x', initPath: '/x', hostDevices: await hostDevices(host) });
+    const args = (probe as { process: { args: string[] } }).process.args;
+    const [Path, ...Args] = host.Init ? args.slice(2) : args;
     rootfs = await ctx.images.acquire(image.id, id);
     const storage = ctx.storage.require(rootfs.driver);
     await storage.createReadWrite(id, { parent: rootfs.parent, storageOpts: (host as { StorageOpt?: Record<string, string> }).StorageOpt ?? undefined });

@@ -117,12 +117,13 @@ export class Conmon {
     return a;
   }
 
-  private spawn(args: string[], pipes: number): ChildProcess {
+  /** `cwd` matters: conmon 2.1 drops its `oom` marker file in its working directory. */
+  private spawn(args: string[], pipes: number, cwd: string): ChildProcess {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' };
     if (pipes > 1) env._OCI_STARTPIPE = '4';
     if (pipes > 2) env._OCI_ATTACHPIPE = '5';
     const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'ignore', 'pipe', ...Array<'pipe'>(pipes).fill('pipe')];
-    const child = spawn(this.binary, args, { stdio, env, detached: true });
+    const child = spawn(this.binary, args, { stdio, env, detached: true, cwd });
     child.on('error', () => undefined);
     child.unref();
     return child;
@@ -141,7 +142,7 @@ export class Conmon {
     const args = this.args(o, ['-u', o.id, '-n', o.name, '-b', o.bundle, '-p', `${o.bundle}/pid`, '-P', `${o.bundle}/conmon.pid`,
       '-l', `k8s-file:${o.logPath}`, '--exit-dir', o.exitDir, '--persist-dir', o.persistDir]);
     if (o.leaveStdinOpen) args.push('--leave-stdin-open');
-    const child = this.spawn(args, 1);
+    const child = this.spawn(args, 1, o.bundle);
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()).slice(-4096));
     try {
@@ -162,7 +163,7 @@ export class Conmon {
   async exec(o: ConmonExecOptions, ready?: () => Promise<void>): Promise<ExecHandle> {
     const args = this.args(o, ['-u', o.execId, '-b', o.dir, '-p', `${o.dir}/pid`, '--persist-dir', o.dir, '-l', `k8s-file:${o.dir}/log`,
       '--exec', '--exec-process-spec', o.processSpec, ...(o.attach ? ['--exec-attach'] : []), ...(o.timeoutSeconds ? ['-T', String(o.timeoutSeconds)] : [])]);
-    const child = this.spawn(args, o.attach ? 3 : 1);
+    const child = this.spawn(args, o.attach ? 3 : 1, o.dir);
     const sync = lines(child.stdio[3] as Readable);
     let released = false;
     const release = () => {

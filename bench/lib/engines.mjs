@@ -1,0 +1,144 @@
+/**
+ * The engines a benchmark compares: a temporary keeld (dist/bin/keeld.js) and Debian's reference
+ * dockerd 20.10, each on its own socket, data root and exec root, started with the test helpers
+ * (`harness` and `ref-dockerd`, transpiled by `importTs` in ./common.mjs) and stopped at clean-up.
+ *
+ * Stopping is thorough, for benchmarks that make containers: every container left is force-removed
+ * over the API first, the daemon is stopped, then whatever is still mounted under its temporary
+ * directory is unmounted, any process still running from that directory (a containerd shim) is
+ * killed by pid, and the directory is removed. keel's containers go under a cgroup parent of
+ * their own (`/keel-bench-<pid>`), removed at the end; dockerd's `/docker` is removed if it was
+ * absent at the start and is empty at the end.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { rm, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { onCleanup } from './common.mjs';
+
+/** Where the docker CLI is; the ratio columns need it. */
+export const dockerCliMissing = async (harness) => ((await harness.run('docker', ['--version'])).code === 0 ? undefined : 'the docker CLI is not on PATH');
+
+/** Pids of processes whose command line mentions `dir` (not this process). */
+function processesUnder(dir) {
+  const pids = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').some((a) => a.includes(dir))) pids.push(Number(p));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
+
+/** Force-removes every container the engine lists (best effort: an engine without the route is fine). */
+export async function removeAllContainers(request) {
+  const r = await request('GET', '/containers/json?all=1').catch(() => undefined);
+  if (r?.status !== 200) return 0;
+  const ids = r.json().map((c) => c.Id);
+  for (const id of ids) await request('DELETE', `/containers/${id}?force=1&v=1`).catch(() => undefined);
+  return ids.length;
+}
+
+async function thoroughStop(name, daemon, refd, harness) {
+  const left = await removeAllContainers(daemon.request);
+  if (left) console.error(`${name}: removed ${left} container(s) left behind`);
+  await daemon.stop().catch((e) => console.error(`${name}: stop: ${e.message}`));
+  for (const pid of processesUnder(daemon.tmp)) {
+    console.error(`${name}: killing leftover process ${pid}`);
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  for (const m of refd.mountsUnder(daemon.tmp)) {
+    const r = await harness.run('umount', [m]);
+    if (r.code !== 0) await harness.run('umount', ['-l', m]);
+  }
+  if (existsSync(daemon.tmp)) await rm(daemon.tmp, { recursive: true, force: true });
+}
+
+/** `/sys/fs/cgroup/<hierarchy>/<name>` for every mounted hierarchy (v1 controllers, unified, or the v2 root). */
+function cgroupDirs(name) {
+  const root = '/sys/fs/cgroup';
+  if (existsSync(path.join(root, 'cgroup.controllers'))) return [path.join(root, name)];
+  let subs = [];
+  try { subs = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name); } catch { /* no cgroupfs */ }
+  return subs.map((h) => path.join(root, h, name));
+}
+
+/** Directories under `dir` (included), deepest first. */
+function treeDeepestFirst(dir) {
+  const out = [];
+  const walk = (d) => {
+    let subs = [];
+    try { subs = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()); } catch { return; }
+    for (const e of subs) walk(path.join(d, e.name));
+    out.push(d);
+  };
+  walk(dir);
+  return out;
+}
+
+/**
+ * At clean-up, removes the cgroup `name` (in every hierarchy) if it is absent now, with everything
+ * under it, deepest first. `own`: the cgroup is this process's alone (keel's unique
+ * `--cgroup-parent`), so tasks still in it are killed by pid first; otherwise (dockerd's `/docker`,
+ * which it creates and never removes, and which another dockerd may share) only empty cgroups go.
+ */
+function removeCgroupAtCleanup(name, own) {
+  if (cgroupDirs(name).some(existsSync)) return;
+  onCleanup(async () => {
+    for (const top of cgroupDirs(name)) {
+      for (const d of treeDeepestFirst(top)) {
+        let pids = [];
+        try { pids = readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number); } catch { /* gone */ }
+        if (pids.length && !own) continue;
+        for (const pid of pids) {
+          console.error(`cleanup: killing ${pid} left in ${d}`);
+          try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        }
+        for (let i = 0; i < 20; i++) {
+          const err = await rmdir(d).then(() => undefined, (e) => e);
+          if (!err || err.code === 'ENOENT') break;
+          if (i === 19 || err.code !== 'EBUSY') { console.error(`cleanup: ${d} left: ${err.code}`); break; }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    }
+  });
+}
+
+/**
+ * Starts the wanted engines (`keel`, `docker`). Returns `{ targets, skipped }`: each target is
+ * `{ kind, name, driver, socket, env, request }`; `skipped` lists `{ kind, reason }` for engines that
+ * cannot run here. Stops are registered with `onCleanup`.
+ */
+export async function startEngines(wanted, { harness, refd }, { keelArgs = [], keelDriver } = {}) {
+  const targets = [];
+  const skipped = [];
+  if (wanted.includes('keel')) {
+    if (!existsSync(harness.keeldPath)) skipped.push({ kind: 'keel', reason: `${harness.keeldPath} missing: run npm run build` });
+    else {
+      const driver = keelDriver ?? (refd.overlayMissing() ? 'vfs' : 'overlay2');
+      const cgroupParent = `keel-bench-${process.pid}`;
+      removeCgroupAtCleanup(cgroupParent, true);
+      const d = await harness.startDaemon({ args: ['--storage-driver', driver, '--cgroup-parent', `/${cgroupParent}`, ...keelArgs] });
+      const name = `keel (${driver})`;
+      onCleanup(() => thoroughStop(name, d, refd, harness));
+      targets.push({ kind: 'keel', name, driver, socket: d.socket, env: d.env, request: d.request });
+    }
+  }
+  if (wanted.includes('docker')) {
+    const missing = refd.refDockerdMissing() ?? (await dockerCliMissing(harness));
+    if (missing) skipped.push({ kind: 'docker', reason: `${missing} (apt-get install docker.io)` });
+    else {
+      removeCgroupAtCleanup('docker', false);
+      const d = await refd.startRefDockerd();
+      onCleanup(() => thoroughStop('dockerd', d, refd, harness));
+      const info = JSON.parse((await harness.run('docker', ['version', '--format', '{{json .Server}}'], { env: d.env })).stdout || '{}');
+      const driver = (await harness.run('docker', ['info', '--format', '{{.Driver}}'], { env: d.env })).stdout.trim();
+      const version = (info.Version ?? '20.10').replace(/^(\d+\.\d+).*/, '$1');
+      targets.push({ kind: 'docker', name: `dockerd ${version} (${driver})`, driver, socket: d.socket, env: d.env, request: d.request });
+    }
+  }
+  return { targets, skipped };
+}
