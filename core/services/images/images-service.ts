@@ -73,13 +73,17 @@ export class ImagesService implements ImageBackend {
     return { id: image.id, repoTags: this.d.images.namesOf(image.id), config: image.config, size: sizeOf(image, this.d.layers) };
   }
 
-  acquire(imageId: string, holder: string): Promise<ImageRootfs> {
-    return this.exclusive(async () => {
+  async acquire(imageId: string, holder: string): Promise<ImageRootfs> {
+    let persisted: Promise<void> = Promise.resolve();
+    const rootfs = await this.exclusive(async () => {
       const image = this.d.images.resolve(imageId);
-      if (image.topLayer) await this.d.layers.hold(holder, image.topLayer);
+      if (image.topLayer) persisted = this.d.layers.hold(holder, image.topLayer);
       const parent = image.topLayer ? this.d.layers.get(image.topLayer)?.cacheId : undefined;
       return { driver: this.d.driverName, ...(parent ? { parent } : {}) };
     });
+    // The hold counts from inside the lock; its document is written outside it, so creates run side by side.
+    await persisted;
+    return rootfs;
   }
 
   release(holder: string): Promise<void> {

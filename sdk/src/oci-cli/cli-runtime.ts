@@ -118,13 +118,19 @@ export class CliRuntime implements OciRuntime {
 
   async delete(id: string, call: CallOptions & { force?: boolean } = {}): Promise<void> {
     this.check(id);
+    // No state directory, no container: answer without spawning the runtime (a create-then-rm costs no process).
+    if (!(await this.hasState(id))) throw new NotFoundError(`container "${id}" does not exist`);
     await this.run(['delete', ...(call.force ? ['--force'] : []), id], call);
+  }
+
+  /** Both runc and crun keep a directory per container under --root. */
+  private hasState(id: string): Promise<boolean> {
+    return access(path.join(this.opts.root, id)).then(() => true, () => false);
   }
 
   async state(id: string, call?: CallOptions): Promise<RuntimeState | undefined> {
     this.check(id);
-    // Both runc and crun keep a directory per container under --root: no directory, no container.
-    if (!(await access(path.join(this.opts.root, id)).then(() => true, () => false))) return undefined;
+    if (!(await this.hasState(id))) return undefined;
     try {
       const s = JSON.parse(await this.run(['state', id], call)) as RuntimeState;
       return { id: s.id, status: s.status, pid: s.pid, bundle: s.bundle };

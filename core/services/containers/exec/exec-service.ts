@@ -58,8 +58,12 @@ export class ExecService {
   }
 
   create(ref: string, config: ExecConfig): string {
-    if (!config || typeof config !== 'object') throw new InvalidArgumentError('exec configuration cannot be empty');
+    if (!config || typeof config !== 'object' || Array.isArray(config)) throw new InvalidArgumentError('exec configuration cannot be empty');
+    if (typeof config.Cmd === 'string') config.Cmd = [config.Cmd];
     if (!config.Cmd?.length) throw new InvalidArgumentError('No exec command specified');
+    const strings = (v: unknown) => v == null || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+    if (!strings(config.Cmd) || !strings(config.Env)) throw new InvalidArgumentError('invalid exec request: Cmd and Env must be lists of strings');
+    for (const k of ['User', 'WorkingDir', 'DetachKeys'] as const) if (config[k] != null && typeof config[k] !== 'string') throw new InvalidArgumentError(`invalid exec request: ${k} must be a string`);
     const c = this.running(ref);
     const id = randomBytes(32).toString('hex');
     this.sessions.set(id, { id, containerId: c.Id, config, running: false, started: false, exitCode: null, pid: 0 });

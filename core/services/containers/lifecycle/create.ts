@@ -10,6 +10,7 @@ import { validName } from '../container-store.js';
 import type { ContainerConfig, ContainerHostConfig, ContainerRecord, HealthConfig, RestartPolicy } from '../container-types.js';
 import { randomName } from '../names.js';
 import { containerPaths, publishContainer, type ContainerContext } from './context.js';
+import { checkCreateBody } from './create-body.js';
 import { hostDevices } from './spec-files.js';
 
 /** The create request body. */
@@ -67,7 +68,7 @@ export function mergeImageConfig(mine: Partial<ContainerConfig>, image: Record<s
 
 /** Creates a container; returns the record and warnings. */
 export async function createContainer(ctx: ContainerContext, body: CreateBody, nameQuery: string | undefined): Promise<{ record: ContainerRecord; warnings: string[] }> {
-  if (!body || typeof body !== 'object') throw new InvalidArgumentError('config cannot be empty in order to create a container');
+  checkCreateBody(body);
   if (!body.Image) throw new InvalidArgumentError('No image specified'); // the CLI always sends one
   const host: ContainerHostConfig = { ...(body.HostConfig ?? {}) };
   const { HostConfig: _h, NetworkingConfig: _n, ...configPart } = body;

@@ -79,3 +79,18 @@ describe('container lifecycle rules', () => {
     expect(configuredRuntimes(undefined, '/run/x').size).toBe(0);
   });
 });
+
+describe('create body checks', () => {
+  it('accepts Docker bodies, turns string Cmd/Entrypoint into lists, refuses wrong types with 400', async () => {
+    const { checkCreateBody } = await import('./create-body.js');
+    const body: Record<string, unknown> = { Image: 'busybox', Cmd: 'echo hi', Entrypoint: null, HostConfig: { Memory: 0, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, ConsoleSize: [40, 120] }, Unknown: { kept: true } };
+    checkCreateBody(body);
+    expect(body.Cmd).toEqual(['echo hi']);
+    expect(() => checkCreateBody({ Image: 5 })).toThrow(/invalid create request: Image must be string/);
+    expect(() => checkCreateBody({ Image: 'b', Env: [1] })).toThrow(/Env.0 must be string/);
+    expect(() => checkCreateBody({ Image: 'b', HostConfig: { Memory: '1g' } })).toThrow(/HostConfig.Memory must be integer/);
+    expect(() => checkCreateBody({ Image: 'b', Labels: 'x' })).toThrow(/Labels/);
+    expect(() => checkCreateBody(null)).toThrow(/config cannot be empty/);
+    expect(() => checkCreateBody([])).toThrow(/config cannot be empty/);
+  });
+});
