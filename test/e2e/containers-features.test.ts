@@ -109,6 +109,17 @@ describe.skipIf(!!skip)(`containers: features with the docker CLI${skip ? ` [ski
     expect(BigInt(`0x${await capEff('--privileged')}`) > base).toBe(true);
   });
 
+  it('serves --network none (only lo) and host (the host interfaces), and the default seccomp profile', async () => {
+    expect((await ok(['run', '--rm', '--network', 'none', 'busybox', 'ls', '/sys/class/net'])).split(/\s+/).filter(Boolean)).toEqual(['lo']);
+    const hostIfaces = readdirSync('/sys/class/net').sort();
+    expect((await ok(['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net'])).split(/\s+/).filter(Boolean).sort()).toEqual(hostIfaces);
+    expect((await ok(['run', '--rm', 'busybox', 'grep', 'Seccomp:', '/proc/self/status'])).trim()).toMatch(/Seccomp:\s+2/);
+    expect((await ok(['run', '--rm', '--security-opt', 'seccomp=unconfined', 'busybox', 'grep', 'Seccomp:', '/proc/self/status'])).trim()).toMatch(/Seccomp:\s+0/);
+    const bad = await d.docker(['run', '--rm', '--network', 'nosuchnet', 'busybox', 'true']);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toMatch(/network nosuchnet not found/);
+  });
+
   it('selects runtimes with --runtime (plugins and daemon.json runtimes) and refuses unknown ones', async () => {
     expect(await ok(['info', '--format', '{{json .Runtimes}}'])).toMatch(/"runc-debug":\{"path":"\/usr\/sbin\/runc"/);
     expect(await ok(['run', '--rm', '--runtime', 'runc-debug', 'busybox', 'echo', 'custom'])).toBe('custom\n');

@@ -4,8 +4,8 @@
  * temporary directory removed by `stop()`; `stopAllDaemons()` is the safety net for afterAll.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, rmdir, writeFile, mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -117,7 +117,9 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
   const configFile = path.join(tmp, 'daemon.json');
   await mkdir(path.join(tmp, 'docker-config'), { recursive: true });
   await writeFile(configFile, JSON.stringify(options.config ?? {}, null, 2));
-  const args = [keeldPath, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, ...(options.args ?? [])];
+  // Containers of a test daemon live under their own cgroup parent, removed by stop().
+  const cgroupParent = options.args?.includes('--cgroup-parent') ? undefined : `keel-e2e-${path.basename(tmp)}`;
+  const args = [keeldPath, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, ...(cgroupParent ? ['--cgroup-parent', cgroupParent] : []), ...(options.args ?? [])];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEEL_LOG_FORMAT: 'json' } });
   let out = '';
   proc.stdout!.on('data', (c) => (out += c));
@@ -143,6 +145,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
       const code = await exited;
       await cleanupContainers(tmp);
       await rm(tmp, { recursive: true, force: true });
+      if (cgroupParent) for (const c of readdirSync('/sys/fs/cgroup')) await rmdir(path.join('/sys/fs/cgroup', c, cgroupParent)).catch(() => undefined);
       return code;
     },
     async kill(signal = 'SIGKILL') {

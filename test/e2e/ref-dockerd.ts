@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { httpRequest, run, startDaemon, type HttpResult, type RunResult } from './harness.js';
@@ -139,6 +139,7 @@ export async function startRefDockerd(options: RefDockerdOptions = {}): Promise<
   delete env.DOCKER_API_VERSION;
   delete env.DOCKER_CONTEXT;
   let stopped = false;
+  const cgroupParent = `keel-refd-${path.basename(tmp)}`;
   const ref: RefDockerd = {
     tmp, socket, host: `unix://${socket}`, dataRoot, env,
     output: () => log.text,
@@ -151,6 +152,7 @@ export async function startRefDockerd(options: RefDockerdOptions = {}): Promise<
       await terminate(ctd, 10_000);
       await unmountAll(tmp);
       await rm(tmp, { recursive: true, force: true });
+      for (const c of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) await rmdir(path.join('/sys/fs/cgroup', c, cgroupParent)).catch(() => undefined);
       if (--live === 0) for (const d of createdByUs) await rmdir(d).catch(() => undefined);
     },
   };
@@ -165,6 +167,8 @@ export async function startRefDockerd(options: RefDockerdOptions = {}): Promise<
       '-H', `unix://${socket}`,
       '--containerd', path.join(ctdDir, 'containerd.sock'),
       '--bridge=none', '--iptables=false', '--ip-masq=false', '--ip-forward=false', '--userland-proxy=false',
+      // Its own cgroup parent, removed at stop: dockerd never removes the `/docker` it would make.
+      '--cgroup-parent', cgroupParent,
       ...(options.storageDriver ? ['--storage-driver', options.storageDriver] : []),
     ], log);
     const up = await waitFor(async () => (await httpRequest(socket, 'GET', '/_ping')).status === 200, 30_000, alive(dockerd.proc));

@@ -4,7 +4,7 @@
  * Everything a failed create made is undone (layer, image hold, name reservation).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { InvalidArgumentError, NotFoundError } from '@keel/sdk';
+import { InvalidArgumentError } from '@keel/sdk';
 import { buildOciSpec } from '../spec/oci-spec.js';
 import { validName } from '../container-store.js';
 import type { ContainerConfig, ContainerHostConfig, ContainerRecord, HealthConfig, RestartPolicy } from '../container-types.js';
@@ -20,8 +20,6 @@ export interface CreateBody extends Partial<ContainerConfig> {
 }
 
 const POLICIES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
-/** Network modes this build serves until network drivers land (`default`/`bridge` get a private namespace). */
-const NETWORK_MODES = new Set(['', 'default', 'bridge', 'none', 'host']);
 
 function checkRestartPolicy(p: RestartPolicy | undefined, autoRemove: boolean): RestartPolicy {
   const policy: RestartPolicy = { Name: p?.Name ?? 'no', MaximumRetryCount: p?.MaximumRetryCount ?? 0 };
@@ -78,9 +76,8 @@ export async function createContainer(ctx: ContainerContext, body: CreateBody, n
   host.RestartPolicy = checkRestartPolicy(host.RestartPolicy, !!host.AutoRemove);
   // moby stores the default swap limit (twice the memory) at create, so inspect and update see it.
   if (host.Memory && host.Memory > 0 && !host.MemorySwap) host.MemorySwap = host.Memory * 2;
-  const mode = host.NetworkMode ?? 'default';
-  if (!NETWORK_MODES.has(mode) && !mode.startsWith('container:')) throw new NotFoundError(`network ${mode} not found`);
-  host.NetworkMode = mode || 'default';
+  // An unknown network fails the start, not the create, as in Docker (a 404 here would make the CLI pull).
+  host.NetworkMode = host.NetworkMode || 'default';
   if (host.NetworkMode === 'host' && body.Hostname) throw new InvalidArgumentError('conflicting options: hostname and the network mode');
 
   const id = ctx.store.newId();

@@ -19,6 +19,9 @@ import { parseSignal } from './signals.js';
 import { containerSpec, writeEtcFiles } from './spec-files.js';
 import type { Waiters } from './waiters.js';
 
+/** Network modes this build serves until network drivers land (`default`/`bridge` get a private namespace). */
+const NETWORK_MODES = new Set(['default', 'bridge', 'none', 'host']);
+
 /** Result of start/stop when nothing had to be done (HTTP 304). */
 export const NOT_MODIFIED = Symbol('not-modified');
 
@@ -91,6 +94,8 @@ export class Runner {
     if (!runtime) throw new ConflictError(`runtime "${c.keel.runtime}" of container ${c.Id} is not available`);
     const rootfs = await storage.mount(c.Id);
     try {
+      const mode = c.HostConfig.NetworkMode ?? 'default';
+      if (!NETWORK_MODES.has(mode)) throw new NotFoundError(`network ${mode.replace(/^container:/, 'container ')} not found`);
       await writeEtcFiles(this.ctx, c);
       const spec = await containerSpec(this.ctx, c, rootfs);
       await mkdir(files.bundle, { recursive: true, mode: 0o700 });
