@@ -4,49 +4,18 @@
  * pseudo-terminal made by script(1)), --init, --read-only, capabilities, ps options, prune.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, rmdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxAvailable } from '../fixtures/images.js';
-import { toolboxImage, writeImageArchive } from '../fixtures/containers.js';
-import { startDaemon, type Daemon } from './harness.js';
-
-const skip = process.getuid?.() !== 0 ? 'needs root' : !busyboxAvailable() ? 'busybox-static is not installed' : !existsSync('/usr/bin/conmon') ? 'conmon is not installed' : undefined;
-const cgroupParent = `keel-e2e-features-${process.pid}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { containerSkip as skip, sleep, useContainerDaemon } from './container-daemon.js';
 
 describe.skipIf(!!skip)(`containers: features with the docker CLI${skip ? ` [skipped: ${skip}]` : ''}`, () => {
-  let d: Daemon;
-  let files: string;
-  const ok = async (a: string[], input?: string) => {
-    const r = await d.docker(a, { timeoutMs: 30_000, input });
-    if (r.code !== 0) throw new Error(`docker ${a.join(' ')} failed (${r.code}): ${r.stderr}`);
-    return r.stdout;
-  };
-  const inspect = async (ref: string) => JSON.parse(await ok(['inspect', ref]))[0];
+  const c = useContainerDaemon({ config: { runtimes: { 'runc-debug': { path: '/usr/sbin/runc', runtimeArgs: ['--debug'] } } } });
+  const { ok, inspect } = c;
   /** Runs a docker command inside a pseudo-terminal (script(1)), feeding `input`. */
   const inPty = (cmd: string, input: string) => new Promise<{ code: number; out: string }>((resolve) => {
-    const child = execFile('script', ['-qec', cmd, '/dev/null'], { env: d.env, timeout: 20_000 }, (err, stdout) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: String(stdout) }));
+    const child = execFile('script', ['-qec', cmd, '/dev/null'], { env: c.d.env, timeout: 20_000 }, (err, stdout) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: String(stdout) }));
     child.stdin!.end(input);
   });
-
-  beforeAll(async () => {
-    files = await mkdtemp(path.join(tmpdir(), 'keel-features-'));
-    d = await startDaemon({ args: ['--storage-driver', 'overlay2', '--cgroup-parent', cgroupParent], config: { runtimes: { 'runc-debug': { path: '/usr/sbin/runc', runtimeArgs: ['--debug'] } } } });
-    await ok(['load', '-i', writeImageArchive(files, [toolboxImage()])]);
-  }, 120_000);
-
-  afterAll(async () => {
-    if (d) {
-      const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-      if (ids.length) await d.docker(['rm', '-f', ...ids]);
-      await d.stop();
-    }
-    await rm(files, { recursive: true, force: true });
-    for (const c of readdirSync('/sys/fs/cgroup')) await rmdir(path.join('/sys/fs/cgroup', c, cgroupParent)).catch(() => undefined);
-  }, 60_000);
 
   it('runs healthchecks: unhealthy, then healthy, in inspect, ps and events', async () => {
     const since = Math.floor(Date.now() / 1000);
@@ -92,14 +61,14 @@ describe.skipIf(!!skip)(`containers: features with the docker CLI${skip ? ` [ski
 
   it('attaches to a running container and exits with its code', async () => {
     await ok(['run', '-d', '--name', 'att', 'busybox', 'sh', '-c', 'sleep 1; echo late; exit 9']);
-    const r = await d.docker(['attach', 'att'], { timeoutMs: 20_000 });
+    const r = await c.docker(['attach', 'att'], { timeoutMs: 20_000 });
     expect(r).toMatchObject({ code: 9, stdout: 'late\n' });
     await ok(['rm', 'att']);
   });
 
   it('applies --init, --read-only, capabilities and --privileged', async () => {
     expect(await ok(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "'])).toMatch(/^\/sbin\/docker-init -- sh/);
-    const ro = await d.docker(['run', '--rm', '--read-only', 'busybox', 'touch', '/x']);
+    const ro = await c.docker(['run', '--rm', '--read-only', 'busybox', 'touch', '/x']);
     expect(ro.code).not.toBe(0);
     expect(ro.stderr).toMatch(/Read-only file system/);
     const capEff = async (...flags: string[]) => (await ok(['run', '--rm', ...flags, 'busybox', 'sh', '-c', 'grep CapEff /proc/self/status'])).split(/\s+/)[1];
@@ -115,7 +84,7 @@ describe.skipIf(!!skip)(`containers: features with the docker CLI${skip ? ` [ski
     expect((await ok(['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net'])).split(/\s+/).filter(Boolean).sort()).toEqual(hostIfaces);
     expect((await ok(['run', '--rm', 'busybox', 'grep', 'Seccomp:', '/proc/self/status'])).trim()).toMatch(/Seccomp:\s+2/);
     expect((await ok(['run', '--rm', '--security-opt', 'seccomp=unconfined', 'busybox', 'grep', 'Seccomp:', '/proc/self/status'])).trim()).toMatch(/Seccomp:\s+0/);
-    const bad = await d.docker(['run', '--rm', '--network', 'nosuchnet', 'busybox', 'true']);
+    const bad = await c.docker(['run', '--rm', '--network', 'nosuchnet', 'busybox', 'true']);
     expect(bad.code).toBe(125);
     expect(bad.stderr).toMatch(/network nosuchnet not found/);
   });
@@ -124,14 +93,14 @@ describe.skipIf(!!skip)(`containers: features with the docker CLI${skip ? ` [ski
     expect(await ok(['info', '--format', '{{json .Runtimes}}'])).toMatch(/"runc-debug":\{"path":"\/usr\/sbin\/runc"/);
     expect(await ok(['run', '--rm', '--runtime', 'runc-debug', 'busybox', 'echo', 'custom'])).toBe('custom\n');
     expect(await ok(['run', '--rm', '--runtime', 'runc', 'busybox', 'echo', 'plugin'])).toBe('plugin\n');
-    const bad = await d.docker(['run', '--rm', '--runtime', 'nosuch', 'busybox', 'true']);
+    const bad = await c.docker(['run', '--rm', '--runtime', 'nosuch', 'busybox', 'true']);
     expect(bad.code).toBe(125);
     expect(bad.stderr).toMatch(/Unknown runtime specified nosuch/);
   });
 
   it('streams logs with --tail, -t, --since and -f (which ends with the container)', async () => {
     await ok(['run', '-d', '--name', 'lg', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line$i; done; sleep 1; echo after; exit 0']);
-    const follow = d.docker(['logs', '-f', 'lg'], { timeoutMs: 20_000 });
+    const follow = c.docker(['logs', '-f', 'lg'], { timeoutMs: 20_000 });
     await sleep(300);
     expect(await ok(['logs', '--tail', '2', 'lg'])).toBe('line2\nline3\n');
     expect(await ok(['logs', '-t', '--tail', '1', 'lg'])).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line3\n$/);
@@ -143,7 +112,7 @@ describe.skipIf(!!skip)(`containers: features with the docker CLI${skip ? ` [ski
 
   it('lists with ps -q, -n, -s, --format and filters; prunes stopped containers', async () => {
     await ok(['create', '--name', 'p1', '-l', 'a=1', 'busybox', 'true']);
-    expect((await d.docker(['run', '--name', 'p2', 'busybox', 'sh', '-c', 'exit 2'])).code).toBe(2);
+    expect((await c.docker(['run', '--name', 'p2', 'busybox', 'sh', '-c', 'exit 2'])).code).toBe(2);
     const ids = (await ok(['ps', '-aq'])).trim().split('\n');
     expect(ids.length).toBe(2);
     expect(ids.every((i) => /^[0-9a-f]{12}$/.test(i))).toBe(true);

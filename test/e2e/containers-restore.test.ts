@@ -4,55 +4,24 @@
  * one that exited meanwhile is recorded with its exit code; restart policies apply.
  * Also: memory and pids limits are enforced (OOMKilled in inspect).
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, rmdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxAvailable } from '../fixtures/images.js';
-import { toolboxImage, writeImageArchive } from '../fixtures/containers.js';
-import { startDaemon, type Daemon } from './harness.js';
-
-const skip = process.getuid?.() !== 0 ? 'needs root' : !busyboxAvailable() ? 'busybox-static is not installed' : !existsSync('/usr/bin/conmon') ? 'conmon is not installed' : undefined;
-const cgroupParent = `keel-e2e-restore-${process.pid}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { describe, expect, it } from 'vitest';
+import { containerSkip as skip, sleep, useContainerDaemon } from './container-daemon.js';
 
 describe.skipIf(!!skip)(`containers: live restore and limits${skip ? ` [skipped: ${skip}]` : ''}`, () => {
-  let d: Daemon;
-  let files: string;
-  const args = ['--storage-driver', 'overlay2', '--cgroup-parent', cgroupParent];
-  const ok = async (a: string[], input?: string) => {
-    const r = await d.docker(a, { timeoutMs: 30_000, input });
-    if (r.code !== 0) throw new Error(`docker ${a.join(' ')} failed (${r.code}): ${r.stderr}`);
-    return r.stdout;
-  };
-  const inspect = async (ref: string) => JSON.parse(await ok(['inspect', ref]))[0];
-
-  beforeAll(async () => {
-    files = await mkdtemp(path.join(tmpdir(), 'keel-restore-files-'));
-    d = await startDaemon({ args });
-    await ok(['load', '-i', writeImageArchive(files, [toolboxImage()])]);
-  }, 120_000);
-
-  afterAll(async () => {
-    if (d) {
-      const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-      if (ids.length) await d.docker(['rm', '-f', ...ids]);
-      await d.stop();
-    }
-    await rm(files, { recursive: true, force: true });
-    for (const c of readdirSync('/sys/fs/cgroup')) await rmdir(path.join('/sys/fs/cgroup', c, cgroupParent)).catch(() => undefined);
-  }, 60_000);
+  const c = useContainerDaemon();
+  const { ok, inspect } = c;
 
   it('keeps containers running across kill -9 of keeld and manages them afterwards', async () => {
     await ok(['run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'echo before; trap "echo bye; exit 7" TERM; while true; do sleep 0.2; done']);
     await ok(['run', '-d', '--name', 'short', 'busybox', 'sh', '-c', 'sleep 1; exit 4']);
     await ok(['run', '-d', '--name', 'always', '--restart', 'always', 'busybox', 'sleep', '300']);
     const pid = (await inspect('survivor')).State.Pid;
-    expect(await d.kill('SIGKILL')).not.toBe(0);
+    expect(await c.killDaemon()).not.toBe(0);
     process.kill(pid, 0); // still alive without the daemon
     await sleep(1500); // `short` exits while keeld is down
-    d = await startDaemon({ args, tmp: d.tmp });
+    await c.startAgain();
     expect((await inspect('survivor')).State).toMatchObject({ Running: true, Pid: pid });
     expect((await inspect('short')).State).toMatchObject({ Running: false, Status: 'exited', ExitCode: 4 });
     expect((await inspect('always')).State.Running).toBe(true);
@@ -76,7 +45,7 @@ describe.skipIf(!!skip)(`containers: live restore and limits${skip ? ` [skipped:
   });
 
   it('enforces --memory: an allocation over the limit is OOM-killed and inspect says OOMKilled', async () => {
-    const r = await d.docker(['run', '--name', 'hog', '-m', '16m', '--memory-swap', '16m', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/dev/null bs=64M count=1'], { timeoutMs: 30_000 });
+    const r = await c.docker(['run', '--name', 'hog', '-m', '16m', '--memory-swap', '16m', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/dev/null bs=64M count=1'], { timeoutMs: 30_000 });
     expect(r.code).toBe(137);
     const s = (await inspect('hog')).State;
     expect(s).toMatchObject({ OOMKilled: true, ExitCode: 137 });
@@ -85,8 +54,8 @@ describe.skipIf(!!skip)(`containers: live restore and limits${skip ? ` [skipped:
 
   it('enforces --pids-limit', async () => {
     const id = (await ok(['run', '-d', '--pids-limit', '8', 'busybox', 'sleep', '300'])).trim();
-    expect(readFileSync(path.join('/sys/fs/cgroup/pids', cgroupParent, id, 'pids.max'), 'utf8')).toBe('8\n');
-    const r = await d.docker(['exec', id, 'sh', '-c', 'for i in $(seq 20); do sleep 3 & done; wait'], { timeoutMs: 30_000 });
+    expect(readFileSync(path.join('/sys/fs/cgroup/pids', c.d.cgroupParent, id, 'pids.max'), 'utf8')).toBe('8\n');
+    const r = await c.docker(['exec', id, 'sh', '-c', 'for i in $(seq 20); do sleep 3 & done; wait'], { timeoutMs: 30_000 });
     expect(r.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
     await ok(['rm', '-f', id]);
   });

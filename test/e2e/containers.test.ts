@@ -4,43 +4,13 @@
  * pause/unpause, rename, wait, ps, inspect, logs, exec, rm — and nothing left on the host.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, rmdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxAvailable } from '../fixtures/images.js';
-import { toolboxImage, writeImageArchive } from '../fixtures/containers.js';
-import { startDaemon, type Daemon } from './harness.js';
-
-const skip = process.getuid?.() !== 0 ? 'needs root' : !busyboxAvailable() ? 'busybox-static is not installed' : !existsSync('/usr/bin/conmon') ? 'conmon is not installed' : undefined;
-const cgroupParent = `keel-e2e-${process.pid}`;
+import { describe, expect, it } from 'vitest';
+import { containerSkip as skip, useContainerDaemon } from './container-daemon.js';
 
 describe.skipIf(!!skip)(`containers: lifecycle with the docker CLI${skip ? ` [skipped: ${skip}]` : ''}`, () => {
-  let d: Daemon;
-  let tmp: string;
-  const docker = async (args: string[], opts: { input?: string; timeoutMs?: number } = {}) => d.docker(args, { timeoutMs: 30_000, ...opts });
-  const ok = async (args: string[], opts: { input?: string } = {}) => {
-    const r = await docker(args, opts);
-    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-    return r.stdout;
-  };
-  const inspect = async (ref: string) => JSON.parse(await ok(['inspect', ref]))[0];
-
-  beforeAll(async () => {
-    tmp = await mkdtemp(path.join(tmpdir(), 'keel-ctr-e2e-'));
-    d = await startDaemon({ args: ['--storage-driver', 'overlay2', '--cgroup-parent', cgroupParent] });
-    await ok(['load', '-i', writeImageArchive(tmp, [toolboxImage()])]);
-  }, 120_000);
-
-  afterAll(async () => {
-    if (d) {
-      const ids = (await docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-      if (ids.length) await docker(['rm', '-f', ...ids]);
-      await d.stop();
-    }
-    await rm(tmp, { recursive: true, force: true });
-    for (const c of readdirSync('/sys/fs/cgroup')) await rmdir(path.join('/sys/fs/cgroup', c, cgroupParent)).catch(() => undefined);
-  }, 60_000);
+  const c = useContainerDaemon();
+  const { docker, ok, inspect } = c;
 
   it('run prints the output and exits with the container exit code (--rm leaves nothing)', async () => {
     const r = await docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
@@ -49,7 +19,7 @@ describe.skipIf(!!skip)(`containers: lifecycle with the docker CLI${skip ? ` [sk
   });
 
   it('passes stdin with -i and applies -e, -w, -u, --entrypoint', async () => {
-    expect(await ok(['run', '--rm', '-i', 'busybox', 'cat'], { input: 'from stdin\n' })).toBe('from stdin\n');
+    expect(await ok(['run', '--rm', '-i', 'busybox', 'cat'], 'from stdin\n')).toBe('from stdin\n');
     expect(await ok(['run', '--rm', '-e', 'FOO=bar', '-w', '/tmp', '-u', 'nobody', 'busybox', 'sh', '-c', 'echo $FOO $(pwd) $(id -u)'])).toBe('bar /tmp 65534\n');
     expect(await ok(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'via', 'entrypoint'])).toBe('via entrypoint\n');
   });
@@ -113,8 +83,8 @@ describe.skipIf(!!skip)(`containers: lifecycle with the docker CLI${skip ? ` [sk
     expect((await docker(['run', '--rm', 'nosuchimage:1'])).stderr).toMatch(/No such image|Unable to find image/);
     await ok(['create', '--name', 'c1', 'busybox', 'true']);
     expect((await docker(['create', '--name', 'c1', 'busybox', 'true'])).stderr).toMatch(/already in use/);
-    expect((await d.request('POST', '/containers/c1/kill?signal=NOPE')).status).toBe(400);
-    expect((await d.request('POST', '/containers/c1/kill')).status).toBe(409);
+    expect((await c.d.request('POST', '/containers/c1/kill?signal=NOPE')).status).toBe(400);
+    expect((await c.d.request('POST', '/containers/c1/kill')).status).toBe(409);
     await ok(['start', 'c1']);
     expect((await docker(['wait', 'c1'])).stdout.trim()).toBe('0');
     expect(await ok(['ps', '-a', '--filter', 'exited=0', '--format', '{{.Names}}'])).toContain('c1');
@@ -124,9 +94,9 @@ describe.skipIf(!!skip)(`containers: lifecycle with the docker CLI${skip ? ` [sk
   it('leaves no container cgroup or bundle behind after rm', async () => {
     await ok(['run', '--rm', 'busybox', 'true']);
     for (const ctrl of ['memory', 'pids', 'cpu']) {
-      const dir = path.join('/sys/fs/cgroup', ctrl, cgroupParent);
+      const dir = path.join('/sys/fs/cgroup', ctrl, c.d.cgroupParent);
       if (existsSync(dir)) expect(readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)).toEqual([]);
     }
-    expect(readdirSync(path.join(d.execRoot, 'plugins/core.containers/bundles'))).toEqual([]);
+    expect(readdirSync(path.join(c.d.execRoot, 'plugins/core.containers/bundles'))).toEqual([]);
   });
 });

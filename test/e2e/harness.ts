@@ -42,6 +42,8 @@ export interface Daemon {
   proc: ChildProcess;
   /** Everything keeld wrote to stdout and stderr so far. */
   output(): string;
+  /** The cgroup parent its containers live under (`--cgroup-parent`). */
+  cgroupParent: string;
   /** Environment for the docker/keel CLIs pointing at this daemon. */
   env: NodeJS.ProcessEnv;
   /** Resolves with the exit code once keeld has exited. */
@@ -118,7 +120,8 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
   await mkdir(path.join(tmp, 'docker-config'), { recursive: true });
   await writeFile(configFile, JSON.stringify(options.config ?? {}, null, 2));
   // Containers of a test daemon live under their own cgroup parent, removed by stop().
-  const cgroupParent = options.args?.includes('--cgroup-parent') ? undefined : `keel-e2e-${path.basename(tmp)}`;
+  const given = options.args?.indexOf('--cgroup-parent') ?? -1;
+  const cgroupParent = given >= 0 ? undefined : `keel-e2e-${path.basename(tmp)}`;
   const args = [keeldPath, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, ...(cgroupParent ? ['--cgroup-parent', cgroupParent] : []), ...(options.args ?? [])];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEEL_LOG_FORMAT: 'json' } });
   let out = '';
@@ -130,6 +133,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
   delete env.DOCKER_CONTEXT;
   const daemon: Daemon = {
     tmp, socket, host: `unix://${socket}`, dataRoot, execRoot, configFile, proc, env, exited,
+    cgroupParent: cgroupParent ?? options.args![given + 1]!,
     output: () => out,
     docker: (a, o = {}) => run('docker', a, { ...o, env: { ...env, ...(o.env ?? {}) } }),
     keel: (a, o = {}) => run(process.execPath, [keelPath, ...a], { ...o, env: { ...env, ...(o.env ?? {}) } }),
@@ -145,7 +149,8 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
       const code = await exited;
       await cleanupContainers(tmp);
       await rm(tmp, { recursive: true, force: true });
-      if (cgroupParent) for (const c of readdirSync('/sys/fs/cgroup')) await rmdir(path.join('/sys/fs/cgroup', c, cgroupParent)).catch(() => undefined);
+      // Test daemons own their cgroup parent (its container cgroups are gone by now).
+      for (const c of readdirSync('/sys/fs/cgroup')) await rmdir(path.join('/sys/fs/cgroup', c, daemon.cgroupParent)).catch(() => undefined);
       return code;
     },
     async kill(signal = 'SIGKILL') {

@@ -8,18 +8,7 @@ import type { ContainerHostConfig, RestartPolicy } from '../container-types.js';
 import { ociResources, type ResourceFields } from '../spec/resources.js';
 
 /** The update body: resources plus a restart policy. */
-export interface UpdateBody {
-  Memory?: number;
-  MemorySwap?: number;
-  MemoryReservation?: number;
-  NanoCpus?: number;
-  CpuShares?: number;
-  CpuPeriod?: number;
-  CpuQuota?: number;
-  CpusetCpus?: string;
-  CpusetMems?: string;
-  BlkioWeight?: number;
-  PidsLimit?: number | null;
+export interface UpdateBody extends Pick<ResourceFields, 'Memory' | 'MemorySwap' | 'MemoryReservation' | 'NanoCpus' | 'CpuShares' | 'CpuPeriod' | 'CpuQuota' | 'CpusetCpus' | 'CpusetMems' | 'BlkioWeight' | 'PidsLimit'> {
   RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | null;
 }
 
