@@ -11,91 +11,45 @@
  * keel/Docker ratio; writes bench/results/image-load.json. Needs `npm run build` first (it runs
  * dist/bin/keeld.js). Not part of `npm test`.
  *
- * The fixture builder and the daemon launchers are the test helpers (TypeScript): they are
- * transpiled on the fly into bench/.cache-<pid>/ (removed at exit), so `harness.ts` still finds the
- * repository root two levels up.
+ * The fixture builder and the daemon launchers are the test helpers (TypeScript), transpiled on the
+ * fly by `importTs` (bench/lib/common.mjs); the engines are started and stopped by `startEngines`
+ * (bench/lib/engines.mjs). At exit, or on SIGINT/SIGTERM, the daemons are stopped and the temporary
+ * files removed.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
+import { cleanup, cleanupOnSignals, importTs, median, onCleanup, parseFlags, repo, timed } from './lib/common.mjs';
+import { startEngines } from './lib/engines.mjs';
 
-const repo = fileURLToPath(new URL('../', import.meta.url));
-const args = Object.fromEntries(process.argv.slice(2).join(' ').split('--').filter(Boolean).map((a) => a.trim().split(/\s+/)));
-const runs = Number(args.runs ?? 5);
-const totalMb = Number(args.mb ?? 200);
-const layers = Number(args.layers ?? 20);
-const engines = (args.engines ?? 'keel,docker').split(',');
+const args = parseFlags(process.argv.slice(2), { runs: '5', mb: '200', layers: '20', driver: '', engines: 'keel,docker' });
+const runs = Number(args.runs);
+const totalMb = Number(args.mb);
+const layers = Number(args.layers);
+const engines = String(args.engines).split(',').map((s) => s.trim()).filter(Boolean);
+for (const [k, v] of Object.entries({ runs, layers })) if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
+if (!(totalMb > 0)) throw new Error('--mb must be a positive number');
+for (const e of engines) if (!['keel', 'docker'].includes(e)) throw new Error(`--engines: unknown engine ${e} (keel, docker)`);
 
-const cacheDir = path.join(repo, 'bench', `.cache-${process.pid}`);
-const cleanups = [];
-let cleaning;
-const cleanup = () => (cleaning ??= (async () => {
-  for (const f of cleanups.reverse()) await f().catch((e) => console.error('cleanup:', e.message));
-})());
-process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
-process.on('SIGTERM', () => cleanup().then(() => process.exit(143)));
-
-async function importTs(files) {
-  await mkdir(cacheDir, { recursive: true });
-  cleanups.push(() => rm(cacheDir, { recursive: true, force: true }));
-  for (const f of files) {
-    const out = ts.transpileModule(readFileSync(path.join(repo, f), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
-    await writeFile(path.join(cacheDir, path.basename(f).replace(/\.ts$/, '.js')), out.outputText);
-  }
-  return Object.fromEntries(await Promise.all(files.map(async (f) => [path.basename(f, '.ts'), await import(pathToFileURL(path.join(cacheDir, path.basename(f).replace(/\.ts$/, '.js'))).href)])));
-}
-
-/** Wall time of one command, in seconds; throws on a non-zero exit. */
-function timed(cmd, argv, env = process.env) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      code === 0 ? resolve(s) : reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${err.trim()}`));
-    });
-  });
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+cleanupOnSignals();
 
 async function main() {
   const { images: fx, harness, 'ref-dockerd': refd } = await importTs(['test/fixtures/images.ts', 'test/e2e/harness.ts', 'test/e2e/ref-dockerd.ts']);
   if (!existsSync(harness.keeldPath) && engines.includes('keel')) throw new Error(`${harness.keeldPath} missing: run npm run build`);
   const work = await mkdtemp(path.join(tmpdir(), 'keel-bench-'));
-  cleanups.push(() => rm(work, { recursive: true, force: true }));
+  onCleanup(() => rm(work, { recursive: true, force: true }));
   const file = path.join(work, 'bench.tar');
   process.stdout.write(`generating ${layers} layers, ${totalMb} MB of random data... `);
   const { image, bytes } = fx.writeBenchImage(file, { layers, totalBytes: totalMb * 1e6, repoTag: 'bench:latest' });
   console.log(`${(bytes / 1e6).toFixed(1)} MB archive, image ${image.id.slice(7, 19)}`);
 
-  const targets = [];
-  if (engines.includes('keel')) {
-    const driver = args.driver ?? (refd.overlayMissing() ? 'vfs' : 'overlay2');
-    const d = await harness.startDaemon({ args: ['--storage-driver', driver] });
-    cleanups.push(() => d.stop());
-    targets.push({ name: `keel (${driver})`, env: d.env, times: [] });
+  const { targets, skipped } = await startEngines(engines, { harness, refd }, { keelDriver: args.driver || undefined });
+  for (const sk of skipped) {
+    if (sk.kind === 'keel') throw new Error(sk.reason);
+    console.log(`reference dockerd skipped: ${sk.reason}`);
   }
-  if (engines.includes('docker')) {
-    const missing = refd.refDockerdMissing();
-    if (missing) console.log(`reference dockerd skipped: ${missing}`);
-    else {
-      const d = await refd.startRefDockerd();
-      cleanups.push(() => d.stop());
-      const driver = (await harness.run('docker', ['info', '--format', '{{.Driver}}'], { env: d.env })).stdout.trim();
-      targets.push({ name: `dockerd 20.10 (${driver})`, env: d.env, times: [], docker: true });
-    }
-  }
+  for (const t of targets) t.times = [];
   const floors = [
     { name: 'floor: tar -xf', times: [], async run() {
       const dest = await mkdtemp(path.join(work, 'x-'));
@@ -116,7 +70,7 @@ async function main() {
     process.stdout.write(`run ${i + 1}/${runs} `);
   }
 
-  const dockerMedian = targets.find((t) => t.docker) && median(targets.find((t) => t.docker).times);
+  const dockerMedian = targets.find((t) => t.kind === 'docker') && median(targets.find((t) => t.kind === 'docker').times);
   const rows = [...targets, ...floors].map((t) => ({
     name: t.name,
     runs: t.times.length,
