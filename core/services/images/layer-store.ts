@@ -149,11 +149,11 @@ export class LayerStore {
    * Takes the hold in memory at once (collection sees it from now on) and returns the write of
    * its document, which callers may await outside their lock so concurrent holds persist together.
    */
-  hold(holder: string, chain: string): Promise<void> {
+  async hold(holder: string, chain: string): Promise<void> {
     if (!HOLDER.test(holder)) throw new InvalidArgumentError(`invalid layer holder "${holder}"`);
     if (!this.records.has(chain)) throw new InvalidArgumentError(`layer ${chain} is not registered`);
-    this.holds.set(holder, chain);
-    return this.state.put(`holds/${holder}`, chain);
+    this.holds.set(holder, chain); // before the first await: set synchronously, inside the caller's lock
+    await this.state.put(`holds/${holder}`, chain);
   }
 
   /** Drops `holder`'s hold; true when it had one. Layers are collected by the caller. */
