@@ -10,6 +10,8 @@ const alias = [
   { find: /^@keel\/sdk\/tar$/, replacement: `${sdkSrc}tar/index.ts` },
   { find: /^@keel\/sdk\/layers$/, replacement: `${sdkSrc}layers/index.ts` },
   { find: /^@keel\/sdk\/oci-cli$/, replacement: `${sdkSrc}oci-cli/index.ts` },
+  { find: /^@keel\/sdk\/netutil$/, replacement: `${sdkSrc}netutil/index.ts` },
+  { find: /^@keel\/sdk\/logging$/, replacement: `${sdkSrc}logging/index.ts` },
   { find: /^@keel\/sdk$/, replacement: `${sdkSrc}index.ts` },
 ];
 

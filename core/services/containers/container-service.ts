@@ -48,7 +48,7 @@ export class ContainerService implements ContainerAccess {
     };
     this.runner.onStarted = (c) => this.health.start(c);
     const autoRemove = async (c: ContainerRecord) => {
-      if (c.HostConfig.AutoRemove && !c.State.Restarting) await this.remover.remove(c.Id).catch((err: Error) => ctx.log.warn({ id: c.Id, err: err.message }, 'auto-remove failed'));
+      if (c.HostConfig.AutoRemove && !c.State.Restarting) await this.remover.remove(c.Id, { volumes: true }).catch((err: Error) => ctx.log.warn({ id: c.Id, err: err.message }, 'auto-remove failed'));
     };
     this.runner.onExited = async (c) => {
       this.health.stop(c.Id);

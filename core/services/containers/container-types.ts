@@ -3,6 +3,8 @@
  * a translation) plus the few private fields keel needs to find its runtime, layer and monitor.
  * Records are persisted as JSON documents under the containers service's state namespace.
  */
+import type { ResolvedMount } from './mounts/container-mounts.js';
+import type { MountRequest } from './mounts/mount-plan.js';
 import type { CreateConfig, CreateHostConfig } from './spec/oci-spec.js';
 
 /** Docker's container statuses. */
@@ -86,7 +88,8 @@ export interface ContainerHostConfig extends CreateHostConfig {
   PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null;
   ConsoleSize?: [number, number] | null;
   CgroupParent?: string;
-  Mounts?: unknown[] | null;
+  Mounts?: MountRequest[] | null;
+  VolumeDriver?: string;
   Links?: string[] | null;
   Dns?: string[] | null;
   DnsOptions?: string[] | null;
@@ -112,6 +115,8 @@ export interface ContainerPrivate {
   hasBeenStarted: boolean;
   /** The run number: increases on each start, names the monitor's files. */
   generation: number;
+  /** Volumes, binds and `--mount` tmpfs, resolved at create (volumes named). */
+  mounts?: ResolvedMount[];
 }
 
 /** A container record. */

@@ -10,12 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { coreServices, definePlugin, drivers, NotSupportedError } from '@keel/sdk';
 import { imageBackendRef, imagesHooks } from '../images/index.js';
+import { volumeBackendRef } from '../volumes/index.js';
 import { systemHooks } from '../system/index.js';
 import { registerCgroupRoutes } from './cgroups/index.js';
 import { ContainerService } from './container-service.js';
 import { registerFsRoutes } from './fs/fs-routes.js';
 import { ContainerStore } from './container-store.js';
+import { LogPipeline } from './logging/log-pipeline.js';
 import { Conmon } from './monitor/conmon.js';
+import { ContainerMounts } from './mounts/container-mounts.js';
 import { ExitWatcher } from './lifecycle/exit-watcher.js';
 import { restoreContainers } from './lifecycle/restore.js';
 import { configuredRuntimes, withConfiguredRuntimes } from './lifecycle/runtimes.js';
@@ -48,10 +51,10 @@ export const containersServicePlugin = definePlugin({
     defaults: { stopTimeout: 10 } as ContainersConfig,
   },
   deps: {
-    storage: drivers.storage, runtimes: drivers.runtime, images: imageBackendRef, state: coreServices.state, paths: coreServices.paths,
+    storage: drivers.storage, runtimes: drivers.runtime, logDrivers: drivers.log, images: imageBackendRef, volumes: volumeBackendRef, state: coreServices.state, paths: coreServices.paths,
     events: coreServices.events, hooks: coreServices.hooks, router: coreServices.httpRouter, log: coreServices.logger, daemon: coreServices.config,
   },
-  async init({ storage, runtimes, images, state, paths, events, hooks, router, log, daemon }, { config, lifecycle }) {
+  async init({ storage, runtimes, logDrivers, images, volumes, state, paths, events, hooks, router, log, daemon }, { config, lifecycle }) {
     const conmonPath = config.conmon ?? first(['/usr/bin/conmon', '/usr/libexec/podman/conmon', '/usr/local/bin/conmon']);
     if (!conmonPath) throw new NotSupportedError('conmon is not installed (apt-get install conmon): containers need their monitor');
     const store = new ContainerStore(state.namespace('containers'));
@@ -60,7 +63,8 @@ export const containersServicePlugin = definePlugin({
     const cgroupParent = (daemon.get<string>('cgroup-parent') || '/keel').replace(/\/+$/, '');
     const allRuntimes = withConfiguredRuntimes(runtimes, configuredRuntimes(daemon.get('runtimes'), path.join(paths.pluginRunRoot, 'runtimes')));
     const ctx = {
-      store, images, storage, runtimes: allRuntimes, events, log, conmon: new Conmon(conmonPath), dataRoot: paths.pluginRoot, runRoot: paths.pluginRunRoot,
+      store, images, storage, runtimes: allRuntimes, events, log, conmon: new Conmon(conmonPath), mounts: new ContainerMounts(volumes),
+      logs: new LogPipeline(logDrivers, { driver: logDrivers.defaultName() ?? 'json-file', options: daemon.get<Record<string, string>>('log-opts') ?? {} }, log), dataRoot: paths.pluginRoot, runRoot: paths.pluginRunRoot,
       settings: {
         cgroupParent: cgroupParent.startsWith('/') ? cgroupParent : `/${cgroupParent}`, goArch: GO_ARCH[process.arch] ?? process.arch, kernel: os.release(),
         initPath: daemon.get<string>('init-path') || first(['/usr/bin/tini-static', '/usr/bin/docker-init', '/usr/bin/tini']), stopTimeout: config.stopTimeout,
@@ -88,14 +92,16 @@ export const containersServicePlugin = definePlugin({
     });
     lifecycle.onStart(async () => {
       const report = await restoreContainers(ctx, svc.runner);
+      await volumes.retainUsers(store.list().map((c) => c.Id));
       await watcher.start();
       for (const c of store.list()) if (c.State.Running) svc.health.start(c);
       if (Object.values(report).some(Boolean)) log.info(report, 'containers restored');
     });
     // Containers keep running: stopping the daemon only stops watching them (live restore).
-    lifecycle.onStop(() => {
+    lifecycle.onStop(async () => {
       watcher.stop();
       svc.health.stopAll();
+      await ctx.logs.stopAll(); // positions saved: the next daemon resumes collecting
     });
   },
 });

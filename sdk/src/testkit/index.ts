@@ -9,3 +9,5 @@ export * from './fake-router.js';
 export * from './test-engine.js';
 export * from './storage-conformance.js';
 export * from './runtime-conformance.js';
+export * from './volume-conformance.js';
+export * from './log-conformance.js';

@@ -16,7 +16,7 @@ import { connectAttach } from '../monitor/attach-socket.js';
 import { resizeTerminal } from '../monitor/conmon.js';
 import { containerPaths, publishContainer, type ContainerContext } from '../lifecycle/context.js';
 import { daemonBoundingCaps, readEtcFile } from '../lifecycle/spec-files.js';
-import { parseCriLine } from '../logs/cri-log.js';
+import { criEntry } from '../logging/log-tailer.js';
 
 /** The exec create body. */
 export interface ExecConfig {
@@ -171,7 +171,8 @@ export class ExecService {
         runtimePath: runtime.path, runtimeArgs: runtime.globalArgs ?? [], timeoutSeconds: Math.max(1, Math.ceil(timeoutSeconds)),
       });
       const exitCode = await handle.exit;
-      const output = (await readFile(path.join(dir, 'log'), 'utf8').catch(() => '')).split('\n').map(parseCriLine).filter((e) => !!e).map((e) => e.text).join('');
+      const raw = await readFile(path.join(dir, 'log')).catch(() => Buffer.alloc(0));
+      const output = raw.toString('utf8').split('\n').map((l) => criEntry(Buffer.from(l))).filter((e) => !!e).map((e) => `${Buffer.from(e.line).toString()}${e.partial ? '' : '\n'}`).join('');
       return { exitCode, output: output.slice(0, 4096) };
     } catch (err) {
       return { exitCode: -1, output: (err as Error).message };

@@ -8,6 +8,8 @@ import type { ImageBackend } from '../../images/index.js';
 import type { ContainerStore } from '../container-store.js';
 import type { ContainerRecord } from '../container-types.js';
 import type { Conmon } from '../monitor/conmon.js';
+import type { ContainerMounts } from '../mounts/container-mounts.js';
+import type { LogPipeline } from '../logging/log-pipeline.js';
 
 /** Engine settings the containers service reads. */
 export interface ContainerSettings {
@@ -30,6 +32,8 @@ export interface ContainerContext {
   readonly events: EventBus;
   readonly log: Logger;
   readonly conmon: Conmon;
+  readonly mounts: ContainerMounts;
+  readonly logs: LogPipeline;
   readonly settings: ContainerSettings;
   /** `<pluginRoot>`: persistent per-container directories (logs, exit files, hosts files). */
   readonly dataRoot: string;
@@ -44,7 +48,10 @@ export function containerPaths(ctx: Pick<ContainerContext, 'dataRoot' | 'runRoot
   return {
     data,
     bundle,
-    log: path.join(data, `${id}-json.log`),
+    /** The monitor's own CRI-format log, which the log pipeline collects. */
+    log: path.join(data, 'monitor.log'),
+    /** Where the json-file driver writes (Docker's LogPath). */
+    jsonLog: path.join(data, `${id}-json.log`),
     exitDir: path.join(ctx.runRoot, 'exits'),
     exitFile: path.join(ctx.runRoot, 'exits', id),
     hostname: path.join(data, 'hostname'),

@@ -10,6 +10,8 @@ import { validName } from '../container-store.js';
 import type { ContainerConfig, ContainerHostConfig, ContainerRecord, HealthConfig, RestartPolicy } from '../container-types.js';
 import { randomName } from '../names.js';
 import { containerPaths, publishContainer, type ContainerContext } from './context.js';
+import type { ResolvedMount } from '../mounts/container-mounts.js';
+import { planMounts, type MountPlan } from '../mounts/mount-plan.js';
 import { checkCreateBody } from './create-body.js';
 import { hostDevices } from './spec-files.js';
 
@@ -64,6 +66,16 @@ export function mergeImageConfig(mine: Partial<ContainerConfig>, image: Record<s
   return out;
 }
 
+/** The mounts of `--volumes-from` containers (`name[:ro|rw]`); 404 for an unknown container. */
+function volumesFrom(ctx: ContainerContext, refs: string[] | null | undefined): Array<{ plans: MountPlan[]; mode: string }> {
+  return (refs ?? []).map((ref) => {
+    const [name = '', mode = ''] = ref.split(':');
+    if (mode && mode !== 'ro' && mode !== 'rw') throw new InvalidArgumentError(`invalid mode for volumes-from: ${ref}`);
+    const source = ctx.store.get(name);
+    return { plans: (source.keel.mounts ?? []).filter((m) => m.type !== 'tmpfs').map(({ anonymous: _a, ...m }) => ({ ...m, noCopy: true })), mode };
+  });
+}
+
 /** Creates a container; returns the record and warnings. */
 export async function createContainer(ctx: ContainerContext, body: CreateBody, nameQuery: string | undefined): Promise<{ record: ContainerRecord; warnings: string[] }> {
   checkCreateBody(body);
@@ -74,6 +86,7 @@ export async function createContainer(ctx: ContainerContext, body: CreateBody, n
   const runtimeName = host.Runtime || ctx.runtimes.defaultName() || '';
   if (!ctx.runtimes.get(runtimeName)) throw new InvalidArgumentError(`Unknown runtime specified ${runtimeName}`);
   host.RestartPolicy = checkRestartPolicy(host.RestartPolicy, !!host.AutoRemove);
+  host.LogConfig = ctx.logs.resolve(host.LogConfig);
   // moby stores the default swap limit (twice the memory) at create, so inspect and update see it.
   if (host.Memory && host.Memory > 0 && !host.MemorySwap) host.MemorySwap = host.Memory * 2;
   // An unknown network fails the start, not the create, as in Docker (a 404 here would make the CLI pull).
@@ -86,6 +99,7 @@ export async function createContainer(ctx: ContainerContext, body: CreateBody, n
   ctx.store.reserveName(name);
   const files = containerPaths(ctx, id);
   let rootfs: { driver: string; parent?: string } | undefined;
+  let mounts: ResolvedMount[] = [];
   try {
     const config = mergeImageConfig(configPart, (image.config.config ?? {}) as Record<string, unknown>) as ContainerConfig;
     config.Image = body.Image;
@@ -94,6 +108,9 @@ export async function createContainer(ctx: ContainerContext, body: CreateBody, n
     const probe = buildOciSpec({ ...config, User: '' }, host, { id, image: {}, passwd: '', group: '', goArch: ctx.settings.goArch, kernel: ctx.settings.kernel, cgroupsPath: '/x', initPath: '/x', hostDevices: await hostDevices(host) });
     const args = (probe as { process: { args: string[] } }).process.args;
     const [Path, ...Args] = host.Init ? args.slice(2) : args;
+    mounts = await ctx.mounts.prepare(id, planMounts({
+      binds: host.Binds, mounts: host.Mounts, volumes: config.Volumes, from: volumesFrom(ctx, host.VolumesFrom), tmpfs: Object.keys(host.Tmpfs ?? {}), volumeDriver: host.VolumeDriver,
+    }));
     rootfs = await ctx.images.acquire(image.id, id);
     const storage = ctx.storage.require(rootfs.driver);
     await storage.createReadWrite(id, { parent: rootfs.parent, storageOpts: (host as { StorageOpt?: Record<string, string> }).StorageOpt ?? undefined });
@@ -103,7 +120,7 @@ export async function createContainer(ctx: ContainerContext, body: CreateBody, n
       Id: id, Name: name, Created: new Date().toISOString(), Path: Path!, Args,
       State: { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' },
       Image: image.id, RestartCount: 0, Driver: rootfs.driver, Platform: 'linux', Config: config, HostConfig: host,
-      keel: { runtime: runtimeName, storage: rootfs.driver, cgroupsPath: `${host.CgroupParent || ctx.settings.cgroupParent}/${id}`, manuallyStopped: false, hasBeenStarted: false, generation: 0 },
+      keel: { runtime: runtimeName, storage: rootfs.driver, cgroupsPath: `${host.CgroupParent || ctx.settings.cgroupParent}/${id}`, manuallyStopped: false, hasBeenStarted: false, generation: 0, mounts },
     };
     if (config.Healthcheck?.Test?.length && config.Healthcheck.Test[0] !== 'NONE') record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
     await ctx.store.put(record);
@@ -111,6 +128,7 @@ export async function createContainer(ctx: ContainerContext, body: CreateBody, n
     return { record, warnings: [] };
   } catch (err) {
     ctx.store.releaseName(name);
+    await ctx.mounts.release(id, mounts, true);
     if (rootfs) {
       await ctx.storage.get(rootfs.driver)?.remove(id).catch(() => undefined);
       await ctx.images.release(id).catch(() => undefined);

@@ -19,7 +19,7 @@ export class Remover {
   constructor(private readonly ctx: ContainerContext, private readonly runner: Runner, private readonly waiters: Waiters, private readonly attach: AttachHub) {}
 
   /** `DELETE /containers/{id}`. */
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c0 = this.ctx.store.get(ref);
     if (c0.State.Running && !opts.force) {
       const what = c0.State.Paused ? 'paused' : 'running';
@@ -31,11 +31,11 @@ export class Remover {
       if (c0.State.Paused) await this.ctx.runtimes.get(c0.keel.runtime)?.resume(c0.Id).catch(() => undefined);
       await exited;
     }
-    await this.runner.exclusive(c0.Id, () => this.destroy(c0.Id));
+    await this.runner.exclusive(c0.Id, () => this.destroy(c0.Id, !!opts.volumes));
   }
 
-  /** Removes a stopped container's resources and record. */
-  async destroy(id: string): Promise<void> {
+  /** Removes a stopped container's resources and record (and its anonymous volumes with `volumes`). */
+  async destroy(id: string, volumes = false): Promise<void> {
     const c = this.ctx.store.find(id);
     if (!c) return;
     if (c.State.Running) throw new ConflictError(`container ${id} is running`);
@@ -49,6 +49,7 @@ export class Remover {
     const storage = this.ctx.storage.get(c.keel.storage);
     if (storage && (await storage.exists(id))) await storage.remove(id);
     await this.ctx.images.release(id);
+    await this.ctx.mounts.release(id, c.keel.mounts ?? [], volumes);
     await rm(files.bundle, { recursive: true, force: true });
     await rm(files.data, { recursive: true, force: true });
     await rm(files.exitFile, { force: true });

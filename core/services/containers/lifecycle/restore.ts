@@ -36,7 +36,10 @@ async function markLost(ctx: ContainerContext, c: ContainerRecord): Promise<Cont
   // The process may outlive its monitor: nobody would hold its stdio or record its exit any more.
   await runtime?.kill(c.Id, 'SIGKILL', { all: true }).catch(() => undefined);
   await runtime?.delete(c.Id, { force: true }).catch(() => undefined);
+  await ctx.mounts.unmountAll(c.Id, c.keel.mounts ?? []);
   await ctx.storage.get(c.keel.storage)?.unmount(c.Id).catch(() => undefined);
+  const files = containerPaths(ctx, c.Id);
+  await ctx.logs.finish(c, files.data, files.log);
   const rec = await ctx.store.update(c.Id, (r) => {
     Object.assign(r.State, { Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: 255, Error: 'container monitor died while the daemon was down', FinishedAt: new Date().toISOString() });
     r.keel.monitorPid = undefined;
@@ -64,6 +67,7 @@ export async function restoreContainers(ctx: ContainerContext, runner: Runner): 
       await runner.exited(c.Id, code); // records the exit and applies the restart policy
       report.exited++;
     } else if (c.State.Running && (await monitorAlive(c.keel.monitorPid, c.Id))) {
+      await ctx.logs.start(c, files.data, files.log).catch((err: Error) => ctx.log.warn({ id: c.Id, err: err.message }, 'log collection could not resume'));
       report.adopted++;
     } else if (c.State.Running) {
       const persisted = await readExitFile(path.join(files.data, 'exit'));

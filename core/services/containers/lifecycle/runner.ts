@@ -93,11 +93,17 @@ export class Runner {
     const runtime = this.ctx.runtimes.get(c.keel.runtime);
     if (!runtime) throw new ConflictError(`runtime "${c.keel.runtime}" of container ${c.Id} is not available`);
     const rootfs = await storage.mount(c.Id);
+    let volumesMounted = false;
+    let mountsAfter = c.keel.mounts;
     try {
       const mode = c.HostConfig.NetworkMode ?? 'default';
       if (!NETWORK_MODES.has(mode)) throw new NotFoundError(`network ${mode.replace(/^container:/, 'container ')} not found`);
       await writeEtcFiles(this.ctx, c);
       const spec = await containerSpec(this.ctx, c, rootfs);
+      const mounted = await this.ctx.mounts.mountAll(c.Id, c.keel.mounts ?? [], rootfs);
+      volumesMounted = true;
+      (spec.mounts as unknown[]).push(...mounted.spec);
+      mountsAfter = mounted.mounts;
       await mkdir(files.bundle, { recursive: true, mode: 0o700 });
       await mkdir(files.exitDir, { recursive: true, mode: 0o700 });
       await writeFile(path.join(files.bundle, 'config.json'), JSON.stringify(spec));
@@ -109,6 +115,7 @@ export class Runner {
       });
       const [h, w] = c.HostConfig.ConsoleSize ?? [0, 0];
       if (c.Config.Tty && h && w) await this.resize(c, h, w).catch(() => undefined);
+      await this.ctx.logs.start(c, files.data, files.log);
       await this.attach.connectPending(c.Id, files.bundle);
       await runtime.start(c.Id);
       const monitorPid = Number((await readFile(path.join(files.bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim()) || undefined;
@@ -116,7 +123,7 @@ export class Runner {
         Object.assign(r.State, { Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: now() });
         if (r.State.Health) r.State.Health = { Status: 'starting', FailingStreak: 0, Log: r.State.Health.Log };
         if (isRestart) r.RestartCount++;
-        r.keel = { ...r.keel, monitorPid, manuallyStopped: false, hasBeenStarted: true, generation: r.keel.generation + 1 };
+        r.keel = { ...r.keel, monitorPid, manuallyStopped: false, hasBeenStarted: true, generation: r.keel.generation + 1, mounts: mountsAfter };
       });
       publishContainer(this.ctx, rec, 'start');
       this.onStarted(rec);
@@ -124,6 +131,8 @@ export class Runner {
     } catch (err) {
       await runtime.delete(c.Id, { force: true }).catch(() => undefined);
       await removeCgroup(c.keel.cgroupsPath);
+      if (volumesMounted) await this.ctx.mounts.unmountAll(c.Id, c.keel.mounts ?? []);
+      await this.ctx.logs.stop(c.Id);
       await storage.unmount(c.Id).catch(() => undefined);
       this.attach.endPending(c.Id);
       const message = (err as Error).message;
@@ -161,7 +170,9 @@ export class Runner {
     const files = containerPaths(this.ctx, id);
     const oom = existsSync(path.join(files.data, 'oom')) || (await this.oomKilled(c));
     await this.ctx.runtimes.get(c.keel.runtime)?.delete(id, { force: true }).catch((err: Error) => this.ctx.log.warn({ id, err: err.message }, 'runtime delete failed'));
+    await this.ctx.mounts.unmountAll(id, c.keel.mounts ?? []);
     await this.ctx.storage.get(c.keel.storage)?.unmount(id).catch(() => undefined);
+    await this.ctx.logs.finish(c, files.data, files.log); // every line is in the driver before anyone learns of the exit
     await rm(files.exitFile, { force: true });
     const startedAt = Date.parse(c.State.StartedAt);
     const restart = shouldRestart(c, exitCode);

@@ -78,7 +78,7 @@ export function registerContainerRoutes(router: HttpRouter, svc: ContainerServic
     method: 'DELETE', path: '/containers/:id',
     handler: async (req, reply) => {
       if (queryBool(req, 'link')) throw new InvalidArgumentError('links are not supported');
-      await done(svc.remover.remove(id(req.params), { force: queryBool(req, 'force') }), reply);
+      await done(svc.remover.remove(id(req.params), { force: queryBool(req, 'force'), volumes: queryBool(req, 'v') }), reply);
     },
   });
   router.route({ method: 'POST', path: '/containers/prune', handler: (req) => svc.prune(queryFilters(req, ['until', 'label', 'label!'])) });

@@ -2,12 +2,22 @@
  * `attach` and `logs`: output framed as Docker's multiplexed stream unless the container has a
  * TTY (the CLI decides the framing from `Config.Tty`, so it must match).
  */
-import { ConflictError, queryBool, queryInt, queryString, queryTimestamp, InvalidArgumentError, type HttpRouter } from '@keel/sdk';
+import { ConflictError, queryBool, queryString, queryTimestamp, InvalidArgumentError, type HttpRouter } from '@keel/sdk';
 import { Readable } from 'node:stream';
 import { clientSession, frame } from '../attach/client-session.js';
 import type { ContainerService } from '../container-service.js';
 import { containerPaths } from '../lifecycle/context.js';
-import { readLog } from '../logs/cri-log.js';
+import type { LogEntry } from '@keel/sdk';
+
+/** An entry's bytes as `docker logs` prints them: complete lines get their newline back. */
+const entryText = (e: LogEntry) => (e.partial ? Buffer.from(e.line) : Buffer.concat([e.line, Buffer.from('\n')]));
+
+/** Unix nanoseconds as Docker's RFC 3339 timestamp with nanoseconds. */
+export function rfc3339Nano(timeNano: string): string {
+  const ns = BigInt(timeNano);
+  const seconds = ns / 1_000_000_000n;
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`;
+}
 
 const contentType = (tty: boolean) => (tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
 
@@ -24,8 +34,10 @@ export function registerStreamRoutes(router: HttpRouter, svc: ContainerService):
       const stream = queryBool(req, 'stream');
       const socket = reply.hijack(contentType(tty));
       if (queryBool(req, 'logs')) {
-        for await (const e of readLog(containerPaths(svc.ctx, c.Id).log, { stdout: want.stdout, stderr: want.stderr, follow: false })) {
-          socket.write(tty ? e.text : frame(e.stream === 'stdout' ? 1 : 2, Buffer.from(e.text)));
+        for await (const e of svc.ctx.logs.read(c, containerPaths(svc.ctx, c.Id).data, {})) {
+          if (e.stream === 'stdout' ? !want.stdout : !want.stderr) continue;
+          const text = entryText(e);
+          socket.write(tty ? text : frame(e.stream === 'stdout' ? 1 : 2, text));
         }
       }
       if (!stream) {
@@ -55,15 +67,15 @@ export function registerStreamRoutes(router: HttpRouter, svc: ContainerService):
       const details = queryBool(req, 'details');
       const tty = !!c.Config.Tty;
       const labels = details ? Object.entries(c.Config.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') : '';
-      const entries = readLog(containerPaths(svc.ctx, c.Id).log, {
-        stdout, stderr, tail, follow: queryBool(req, 'follow'), since: queryTimestamp(req, 'since'), until: queryTimestamp(req, 'until') || undefined,
-        alive: () => !!svc.store.find(c.Id)?.State.Running, signal: req.signal,
+      const entries = svc.ctx.logs.read(c, containerPaths(svc.ctx, c.Id).data, {
+        tail, follow: queryBool(req, 'follow'), since: queryTimestamp(req, 'since'), until: queryTimestamp(req, 'until') || undefined, signal: req.signal,
       });
-      void queryInt;
       const body = Readable.from((async function* () {
         for await (const e of entries) {
-          const text = `${timestamps ? `${e.time} ` : ''}${details ? `${labels} ` : ''}${e.text}`;
-          yield tty ? Buffer.from(text) : frame(e.stream === 'stdout' ? 1 : 2, Buffer.from(text));
+          if (e.stream === 'stdout' ? !stdout : !stderr) continue;
+          const prefix = `${timestamps ? `${rfc3339Nano(e.timeNano)} ` : ''}${details ? `${labels} ` : ''}`;
+          const text = prefix ? Buffer.concat([Buffer.from(prefix), entryText(e)]) : entryText(e);
+          yield tty ? text : frame(e.stream === 'stdout' ? 1 : 2, text);
         }
       })());
       await reply.stream(body, contentType(tty));

@@ -4,6 +4,7 @@
  */
 import type { ContainerRecord } from '../container-types.js';
 import { containerPaths } from '../lifecycle/context.js';
+import { inspectMounts } from '../mounts/container-mounts.js';
 
 /** Where the paths shown in inspect live. */
 export interface InspectRoots {
@@ -52,12 +53,12 @@ export function inspectView(c: ContainerRecord, roots: InspectRoots, size?: { rw
   return {
     ...docker,
     State: state,
-    ResolvConfPath: files.resolvConf, HostnamePath: files.hostname, HostsPath: files.hosts, LogPath: files.log,
+    ResolvConfPath: files.resolvConf, HostnamePath: files.hostname, HostsPath: files.hosts, LogPath: (c.HostConfig.LogConfig?.Type ?? 'json-file') === 'json-file' ? files.jsonLog : '',
     MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null,
     HostConfig: hostConfigView(c),
     GraphDriver: { Name: c.Driver, Data: null },
     ...(size ? { SizeRw: size.rw, SizeRootFs: size.rootFs } : {}),
-    Mounts: [],
+    Mounts: inspectMounts(c.keel.mounts),
     Config: {
       Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false,
       StdinOnce: false, Env: null, Cmd: null, Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: {},

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from '@keel/sdk';
 import type { ContainerRecord } from '../container-types.js';
+import { inspectMounts } from '../mounts/container-mounts.js';
 import { networkSettingsView } from './inspect-view.js';
 
 /** Filter keys `GET /containers/json` accepts. */
@@ -53,7 +54,7 @@ export function listEntry(c: ContainerRecord, size?: { rw: number; rootFs: numbe
   return {
     Id: c.Id, Names: [c.Name], Image: c.Config.Image, ImageID: c.Image, Command: command(c), Created: Math.floor(Date.parse(c.Created) / 1000),
     Ports: [], Labels: c.Config.Labels ?? {}, State: c.State.Status, Status: statusText(c),
-    HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'default' }, NetworkSettings: { Networks: net.Networks }, Mounts: [],
+    HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'default' }, NetworkSettings: { Networks: net.Networks }, Mounts: inspectMounts(c.keel.mounts),
     ...(size ? { SizeRw: size.rw, SizeRootFs: size.rootFs } : {}),
   };
 }
