@@ -9,6 +9,7 @@ import { registerEventsCommand } from './commands/events.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerInfoCommand } from './commands/info.js';
 import { registerPluginCommands } from './commands/plugin.js';
+import { registerRegistryCommands } from './commands/registry.js';
 import { registerSystemCommands } from './commands/system.js';
 import { registerVersionCommand } from './commands/version.js';
 import type { CliContext } from './context.js';
@@ -58,7 +59,7 @@ function program(io: CliIo, ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .addHelpText('after', examples('keel version', 'keel plugin ls --filter status=skipped', 'keel events --since 10m', 'keel -H unix:///tmp/keel.sock info', 'KEEL_HOST=tcp://10.0.0.5:2375 keel system ping'));
-  for (const register of [registerVersionCommand, registerInfoCommand, registerEventsCommand, registerSystemCommands, registerPluginCommands, registerImageCommands]) register(p, ctx);
+  for (const register of [registerVersionCommand, registerInfoCommand, registerEventsCommand, registerSystemCommands, registerPluginCommands, registerImageCommands, registerRegistryCommands]) register(p, ctx);
   return p;
 }
 

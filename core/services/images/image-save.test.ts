@@ -103,7 +103,7 @@ describe('docker save and docker import', () => {
     ['/images/create?fromSrc=-&repo=Bad', /invalid reference format/, 400],
     ['/images/create?fromSrc=-&changes=RUN%20true', /RUN is not a valid change command/, 400],
     ['/images/create?fromSrc=-&platform=windows/amd64', /operating system is not supported/, 400],
-    ['/images/create?fromImage=busybox&tag=latest', /not supported/, 501],
+    ['/images/create?fromImage=127.0.0.1:1/busybox&tag=latest', /ECONNREFUSED/, 503],
   ])('import refuses %s', async (query, message, status) => {
     const r = await e.invoke('POST', query, await tarOf([{ path: 'f', content: 'x' }]));
     expect(r.status).toBe(status);

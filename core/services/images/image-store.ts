@@ -92,9 +92,14 @@ export class ImageStore {
     return [...(this.byId.get(id) ?? [])];
   }
 
-  /** Familiar references of an image (`busybox:latest`), sorted. */
+  /** Familiar tags of an image (`busybox:latest`), sorted; digest references are not names. */
   namesOf(id: string): string[] {
-    return this.refsOf(id).map(familiarString).sort();
+    return this.refsOf(id).filter((r) => !r.digest).map(familiarString).sort();
+  }
+
+  /** Familiar digest references of an image (`localhost:5000/app@sha256:…`), sorted (RepoDigests). */
+  digestsOf(id: string): string[] {
+    return this.refsOf(id).filter((r) => r.digest).map((r) => familiarString({ domain: r.domain, path: r.path, digest: r.digest })).sort();
   }
 
   /** The image a reference points to. */

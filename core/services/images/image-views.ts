@@ -56,7 +56,7 @@ export function summary(s: ViewSources, image: Image, apiVersion: string, repoTa
   const none = olderThan(apiVersion, '1.43') && !repoTags.length;
   const size = sizeOf(image, s.layers);
   return {
-    Id: image.id, ParentId: '', RepoTags: none ? ['<none>:<none>'] : [...repoTags], RepoDigests: none ? ['<none>@<none>'] : [],
+    Id: image.id, ParentId: '', RepoTags: none ? ['<none>:<none>'] : repoTags.filter((t) => !t.includes('@')), RepoDigests: none ? ['<none>@<none>'] : s.images.digestsOf(image.id),
     Created: createdSeconds(image), Size: size, SharedSize: sharedSize,
     ...(olderThan(apiVersion, '1.44') ? { VirtualSize: size } : {}),
     Labels: image.config.config?.Labels ?? {}, Containers: -1,
@@ -68,7 +68,7 @@ export function inspect(s: ViewSources, image: Image, apiVersion: string): Row {
   const c = image.config;
   const size = sizeOf(image, s.layers);
   return {
-    Id: image.id, RepoTags: s.images.namesOf(image.id), RepoDigests: [], Parent: '', Comment: c.comment ?? '',
+    Id: image.id, RepoTags: s.images.namesOf(image.id), RepoDigests: s.images.digestsOf(image.id), Parent: '', Comment: c.comment ?? '',
     Created: c.created ?? '',
     ...(olderThan(apiVersion, '1.45') ? { Container: c.container ?? '', ContainerConfig: c.container_config ?? null } : {}),
     DockerVersion: c.docker_version ?? '', Author: c.author ?? '', Config: c.config ?? null,

@@ -97,12 +97,15 @@ describe('image routes (in-process)', () => {
     expect(history[1]!.Size).toBeGreaterThan(0);
   });
 
-  it('answers 404, 400 and 501 for what it cannot do', async () => {
+  it('answers 404, 400 and 503 for what it cannot do', async () => {
     expect((await e.invoke('GET', '/images/nope/json')).body).toEqual({ message: 'No such image: nope:latest' });
     expect((await e.invoke('GET', `/images/sha256:${'0'.repeat(64)}/json`)).body).toEqual({ message: `No such image: sha256:${'0'.repeat(64)}` });
     expect((await e.invoke('GET', '/images/Nope/json')).status).toBe(400);
     expect((await e.invoke('GET', '/images/base:1/frobnicate')).status).toBe(404);
-    expect((await e.invoke('POST', '/images/localhost:5000/team/app/push?tag=v1')).status).toBe(501);
+    // Port 1 on loopback: nothing listens, so the push fails before its first line.
+    expect((await e.invoke('POST', '/images/base:1/tag?repo=127.0.0.1:1/team/app&tag=v1')).status).toBe(201);
+    const push = await e.invoke('POST', '/images/127.0.0.1:1/team/app/push?tag=v1');
+    expect([push.status, (push.body as { message: string }).message]).toEqual([503, expect.stringMatching(/ECONNREFUSED/)]);
     expect((await e.invoke('POST', '/images/localhost:5000/team/app/push?tag=v9')).status).toBe(404);
     expect((await e.invoke('POST', '/images/base:1/frobnicate')).status).toBe(404);
   });

@@ -18,6 +18,7 @@ import { createdSeconds, history, inspect, layerUsers, sharedSizeOf, summary, ty
 import type { ImagesService } from './images-service.js';
 import { sendJsonMessages } from './json-stream.js';
 import { tagReference } from './reference.js';
+import { handlePull, handlePush, registerAuthRoute, type RegistryRouteDeps } from './registry/registry-routes.js';
 
 /** What the routes need besides the service. */
 export interface ImagesRouteDeps {
@@ -25,6 +26,8 @@ export interface ImagesRouteDeps {
   readonly blobs: BlobStore;
   readonly views: ViewSources;
   readonly load: Omit<LoadDeps, 'exclusive'>;
+  /** Pull, push and login; without it those answer 501. */
+  readonly registry?: RegistryRouteDeps;
 }
 
 function all(req: ApiRequest, name: string): string[] {
@@ -73,7 +76,10 @@ export function registerImageRoutes(router: HttpRouter, d: ImagesRouteDeps): voi
   } });
 
   router.route({ method: 'POST', path: '/images/create', rawBody: true, handler: async (req, reply) => {
-    if (queryString(req, 'fromImage')) throw new NotSupportedError('pulling images from a registry is not supported by this keel build yet; load it with `docker load` instead');
+    if (queryString(req, 'fromImage')) {
+      if (!d.registry) throw new NotSupportedError('pulling images from a registry is not supported by this keel build; load it with `docker load` instead');
+      return handlePull(req, reply, d.registry);
+    }
     const from = queryString(req, 'fromSrc');
     if (from !== '-') throw new InvalidArgumentError(from ? `importing from ${from} is not supported: pipe the archive with "docker import - …" or pass a file` : 'fromSrc or fromImage is required');
     const repo = queryString(req, 'repo');
@@ -104,11 +110,14 @@ export function registerImageRoutes(router: HttpRouter, d: ImagesRouteDeps): voi
       return void reply.status(201).empty();
     }
     if (op === 'push') {
+      if (d.registry) return handlePush(req, reply, name, d.registry);
       images.resolve(queryString(req, 'tag') ? `${name}:${queryString(req, 'tag')}` : name);
-      throw new NotSupportedError('pushing images to a registry is not supported by this keel build yet');
+      throw new NotSupportedError('pushing images to a registry is not supported by this keel build');
     }
     throw new NotFoundError('page not found');
   } });
+
+  if (d.registry) registerAuthRoute(router, d.registry);
 
   router.route({ method: 'DELETE', path: '/images/*', handler: (req) => service.remove(req.params['*'] ?? '', queryBool(req, 'force')) });
 }

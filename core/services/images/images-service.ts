@@ -12,7 +12,7 @@ import type { Image, ImageStore } from './image-store.js';
 import { createdSeconds, sizeOf } from './image-views.js';
 import type { imagesHooks } from './images-hooks.js';
 import type { LayerRecord, LayerStore } from './layer-store.js';
-import { familiarString, isIdPrefix, parseReference, tagReference } from './reference.js';
+import { familiarString, isIdPrefix, parseReference, referenceKey, repositoryName, tagReference, type ImageReference } from './reference.js';
 
 /** Dependencies of the service. */
 export interface ImagesServiceDeps {
@@ -118,16 +118,24 @@ export class ImagesService implements ImageBackend {
       const refs = this.d.images.refsOf(image.id);
       const veto = (reference?: string) => this.d.hooks.call('beforeDelete', { imageId: image.id, force, ...(reference ? { reference } : {}) });
       if (!isIdPrefix(image.id, name)) {
-        const named = familiarString(parseReference(name));
-        if (!force && refs.length === 1) {
+        const ref = parseReference(name);
+        const named = familiarString(ref);
+        // As moby: untagging the last tag of a repository also drops that repository's digests.
+        const digests = ref.digest ? [] : digestsLeftAlone(refs, ref);
+        const remaining = refs.length - 1 - digests.length;
+        if (!force && remaining === 0) {
           const message = await veto(named);
           if (message) throw new ConflictError(message);
         }
-        await this.d.images.untag(parseReference(name));
+        await this.d.images.untag(ref);
         this.publish('untag', image);
         const out: DeleteItem[] = [{ Untagged: named }];
+        for (const d of digests) {
+          await this.d.images.untag(d);
+          out.push({ Untagged: familiarString(d) });
+        }
         // Quietly kept when something still uses it: the image just becomes dangling.
-        if (refs.length > 1 || (await veto())) return out;
+        if (remaining > 0 || (await veto())) return out;
         return [...out, ...(await this.deleteImages([image]))];
       }
       if (refs.length > 1 && !force) throw new ConflictError(`conflict: unable to delete ${short(image.id)} (must be forced) - image is referenced in multiple repositories`);
@@ -141,7 +149,7 @@ export class ImagesService implements ImageBackend {
   private async deleteImages(images: readonly Image[], removed: LayerRecord[] = []): Promise<DeleteItem[]> {
     const out: DeleteItem[] = [];
     for (const image of images) {
-      for (const n of this.d.images.namesOf(image.id)) {
+      for (const n of this.d.images.refsOf(image.id).map(familiarString).sort()) {
         out.push({ Untagged: n });
         this.publish('untag', image);
       }
@@ -179,4 +187,11 @@ export class ImagesService implements ImageBackend {
       return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
     });
   }
+}
+
+/** The digest references of `tag`'s repository, when `tag` is that repository's last tag among `refs`. */
+function digestsLeftAlone(refs: readonly ImageReference[], tag: ImageReference): ImageReference[] {
+  const repo = repositoryName(tag);
+  const otherTags = refs.some((r) => !r.digest && repositoryName(r) === repo && referenceKey(r) !== referenceKey(tag));
+  return otherTags ? [] : refs.filter((r) => r.digest && repositoryName(r) === repo);
 }

@@ -19,13 +19,14 @@ import { imagesHooks } from './images-hooks.js';
 import { registerImageRoutes } from './images-routes.js';
 import { ImagesService } from './images-service.js';
 import { LayerStore } from './layer-store.js';
+import { registryOptionDefaults, registryOptionsSchema, setupRegistry, type RegistryPluginOptions } from './registry/registry-setup.js';
 
 export { imagesHooks, type ImageDeleteRequest } from './images-hooks.js';
 export { imageBackendRef, type ImageBackend, type ImageInfo, type ImageRootfs } from './image-backend.js';
 export type { ImageConfig } from './image-config.js';
 
 /** Plugin config (daemon.json `plugins["core.images"]`). */
-export interface ImagesConfig {
+export interface ImagesConfig extends RegistryPluginOptions {
   /** Largest archive `docker load` accepts and largest decompressed layer, in bytes. */
   readonly maxLoadBytes: number;
 }
@@ -36,17 +37,17 @@ const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'ar
 export const imagesServicePlugin = definePlugin({
   id: 'core.images',
   sdk: '^1.0.0',
-  description: 'Docker image API: load, save, import, tag, rmi, list, inspect, history, prune',
+  description: 'Docker image API: pull, push, login, load, save, import, tag, rmi, list, inspect, history, prune',
   provides: imageBackendRef,
   config: {
-    schema: { type: 'object', properties: { maxLoadBytes: { type: 'integer', minimum: 1 } }, additionalProperties: false },
-    defaults: { maxLoadBytes: 64 * 1024 ** 3 } as ImagesConfig,
+    schema: { type: 'object', properties: { maxLoadBytes: { type: 'integer', minimum: 1 }, ...registryOptionsSchema }, additionalProperties: false },
+    defaults: { maxLoadBytes: 64 * 1024 ** 3, ...registryOptionDefaults } as ImagesConfig,
   },
   deps: {
     storage: drivers.storage, state: coreServices.state, paths: coreServices.paths, events: coreServices.events,
-    hooks: coreServices.hooks, router: coreServices.httpRouter, log: coreServices.logger,
+    hooks: coreServices.hooks, router: coreServices.httpRouter, log: coreServices.logger, daemon: coreServices.config,
   },
-  async init({ storage, state, paths, events, hooks, router, log }, { config }) {
+  async init({ storage, state, paths, events, hooks, router, log, daemon }, { config, lifecycle }) {
     const driverName = storage.defaultName() ?? 'none';
     const root = path.join(paths.pluginRoot, driverName);
     const blobs = new BlobStore(path.join(root, 'blobs'));
@@ -69,7 +70,14 @@ export const imagesServicePlugin = definePlugin({
     const service = new ImagesService({ images, layers, events, hooks: hooks.declare(imagesHooks), driverName });
     const platform = { os: 'linux', architecture: GO_ARCH[process.arch] ?? process.arch };
     const views = { images, layers, driverName };
-    registerImageRoutes(router, { service, blobs, views, load: { images, layers, events, tmpRoot, maxBytes: config.maxLoadBytes, platform } });
+    const registry = setupRegistry({
+      config: daemon, options: config, state: store, root, images, layers, blobs, events, tmpRoot, maxBytes: config.maxLoadBytes, platform,
+      exclusiveStream: (make) => service.exclusiveStream(make), exclusive: (fn) => service.exclusive(fn),
+    });
+    // Downloads an interrupted pull left are kept for a day, so pulling again resumes them.
+    await registry.context.sweepDownloads(24 * 3600_000);
+    lifecycle.onStop(() => registry.context.close());
+    registerImageRoutes(router, { service, blobs, views, load: { images, layers, events, tmpRoot, maxBytes: config.maxLoadBytes, platform }, registry: registry.routes });
     hooks.tap(systemHooks, 'info', (info) => ({ ...info, Images: images.list().length }));
     hooks.tap(systemHooks, 'df', (df) => ({ ...df, ...diskUsage(views) }));
     return service;
