@@ -5,6 +5,7 @@
  */
 import type { ResolvedMount } from './mounts/container-mounts.js';
 import type { MountRequest } from './mounts/mount-plan.js';
+import type { EndpointInput } from './lifecycle/network-port.js';
 import type { CreateConfig, CreateHostConfig } from './spec/oci-spec.js';
 
 /** Docker's container statuses. */
@@ -117,6 +118,8 @@ export interface ContainerPrivate {
   generation: number;
   /** Volumes, binds and `--mount` tmpfs, resolved at create (volumes named). */
   mounts?: ResolvedMount[];
+  /** `NetworkingConfig.EndpointsConfig` of the create body, and networks connected since. */
+  endpoints?: Record<string, EndpointInput>;
 }
 
 /** A container record. */

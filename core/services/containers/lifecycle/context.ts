@@ -10,6 +10,7 @@ import type { ContainerRecord } from '../container-types.js';
 import type { Conmon } from '../monitor/conmon.js';
 import type { ContainerMounts } from '../mounts/container-mounts.js';
 import type { LogPipeline } from '../logging/log-pipeline.js';
+import type { NetworkPort } from './network-port.js';
 
 /** Engine settings the containers service reads. */
 export interface ContainerSettings {
@@ -34,6 +35,8 @@ export interface ContainerContext {
   readonly conmon: Conmon;
   readonly mounts: ContainerMounts;
   readonly logs: LogPipeline;
+  /** The network service; absent in builds without one (then: none, host, or a private namespace). */
+  readonly networks?: NetworkPort;
   readonly settings: ContainerSettings;
   /** `<pluginRoot>`: persistent per-container directories (logs, exit files, hosts files). */
   readonly dataRoot: string;

@@ -13,6 +13,7 @@ import { containerPaths, publishContainer, type ContainerContext } from './conte
 import type { ResolvedMount } from '../mounts/container-mounts.js';
 import { planMounts, type MountPlan } from '../mounts/mount-plan.js';
 import { checkCreateBody } from './create-body.js';
+import type { EndpointInput } from './network-port.js';
 import { hostDevices } from './spec-files.js';
 
 /** The create request body. */
@@ -64,6 +65,12 @@ export function mergeImageConfig(mine: Partial<ContainerConfig>, image: Record<s
   if (!out.Shell?.length && img.Shell) out.Shell = img.Shell;
   if (!out.OnBuild && img.OnBuild) out.OnBuild = img.OnBuild;
   return out;
+}
+
+/** `NetworkingConfig.EndpointsConfig` as given (network name → endpoint settings). */
+function endpointsOf(body: CreateBody): Record<string, EndpointInput> {
+  const cfg = (body.NetworkingConfig as { EndpointsConfig?: Record<string, EndpointInput> | null } | undefined)?.EndpointsConfig;
+  return cfg && typeof cfg === 'object' ? { ...cfg } : {};
 }
 
 /** The mounts of `--volumes-from` containers (`name[:ro|rw]`); 404 for an unknown container. */
@@ -120,7 +127,7 @@ export async function createContainer(ctx: ContainerContext, body: CreateBody, n
       Id: id, Name: name, Created: new Date().toISOString(), Path: Path!, Args,
       State: { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' },
       Image: image.id, RestartCount: 0, Driver: rootfs.driver, Platform: 'linux', Config: config, HostConfig: host,
-      keel: { runtime: runtimeName, storage: rootfs.driver, cgroupsPath: `${host.CgroupParent || ctx.settings.cgroupParent}/${id}`, manuallyStopped: false, hasBeenStarted: false, generation: 0, mounts },
+      keel: { runtime: runtimeName, storage: rootfs.driver, cgroupsPath: `${host.CgroupParent || ctx.settings.cgroupParent}/${id}`, manuallyStopped: false, hasBeenStarted: false, generation: 0, mounts, endpoints: endpointsOf(body) },
     };
     if (config.Healthcheck?.Test?.length && config.Healthcheck.Test[0] !== 'NONE') record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
     await ctx.store.put(record);

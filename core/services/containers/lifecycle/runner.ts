@@ -16,7 +16,8 @@ import { removeCgroup } from './cgroup-cleanup.js';
 import { readExitFile } from './exit-watcher.js';
 import { BackOff, shouldRestart } from './restart-policy.js';
 import { parseSignal } from './signals.js';
-import { containerSpec, writeEtcFiles } from './spec-files.js';
+import { attachRequest } from './network-port.js';
+import { containerSpec, writeEtcFiles, writeNetworkFiles } from './spec-files.js';
 import type { Waiters } from './waiters.js';
 
 /** Network modes this build serves until network drivers land (`default`/`bridge` get a private namespace). */
@@ -94,12 +95,21 @@ export class Runner {
     if (!runtime) throw new ConflictError(`runtime "${c.keel.runtime}" of container ${c.Id} is not available`);
     const rootfs = await storage.mount(c.Id);
     let volumesMounted = false;
+    let networkAttached = false;
     let mountsAfter = c.keel.mounts;
     try {
-      const mode = c.HostConfig.NetworkMode ?? 'default';
-      if (!NETWORK_MODES.has(mode)) throw new NotFoundError(`network ${mode.replace(/^container:/, 'container ')} not found`);
-      await writeEtcFiles(this.ctx, c);
-      const spec = await containerSpec(this.ctx, c, rootfs);
+      let netnsPath: string | undefined;
+      if (this.ctx.networks) {
+        const net = await this.ctx.networks.attach(c.Id, attachRequest(c));
+        networkAttached = true;
+        netnsPath = net.netnsPath;
+        await writeNetworkFiles(this.ctx, c, net);
+      } else {
+        const mode = c.HostConfig.NetworkMode ?? 'default';
+        if (!NETWORK_MODES.has(mode)) throw new NotFoundError(`network ${mode.replace(/^container:/, 'container ')} not found`);
+        await writeEtcFiles(this.ctx, c);
+      }
+      const spec = await containerSpec(this.ctx, c, rootfs, netnsPath);
       const mounted = await this.ctx.mounts.mountAll(c.Id, c.keel.mounts ?? [], rootfs);
       volumesMounted = true;
       (spec.mounts as unknown[]).push(...mounted.spec);
@@ -132,6 +142,7 @@ export class Runner {
       await runtime.delete(c.Id, { force: true }).catch(() => undefined);
       await removeCgroup(c.keel.cgroupsPath);
       if (volumesMounted) await this.ctx.mounts.unmountAll(c.Id, c.keel.mounts ?? []);
+      if (networkAttached) await this.ctx.networks?.detach(c.Id).catch(() => undefined);
       await this.ctx.logs.stop(c.Id);
       await storage.unmount(c.Id).catch(() => undefined);
       this.attach.endPending(c.Id);
@@ -171,6 +182,7 @@ export class Runner {
     const oom = existsSync(path.join(files.data, 'oom')) || (await this.oomKilled(c));
     await this.ctx.runtimes.get(c.keel.runtime)?.delete(id, { force: true }).catch((err: Error) => this.ctx.log.warn({ id, err: err.message }, 'runtime delete failed'));
     await this.ctx.mounts.unmountAll(id, c.keel.mounts ?? []);
+    await this.ctx.networks?.detach(id).catch((err: Error) => this.ctx.log.warn({ id, err: err.message }, 'releasing the network failed'));
     await this.ctx.storage.get(c.keel.storage)?.unmount(id).catch(() => undefined);
     await this.ctx.logs.finish(c, files.data, files.log); // every line is in the driver before anyone learns of the exit
     await rm(files.exitFile, { force: true });

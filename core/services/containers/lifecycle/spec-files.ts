@@ -46,6 +46,14 @@ export async function hostDevices(host: ContainerHostConfig): Promise<Record<str
 
 const LOCALHOST = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
 
+/** Writes the /etc files the network service made for the container. */
+export async function writeNetworkFiles(ctx: ContainerContext, c: ContainerRecord, net: { hosts: string; resolvConf: string; hostname: string }): Promise<void> {
+  const files = containerPaths(ctx, c.Id);
+  await writeFile(files.hostname, net.hostname.endsWith('\n') ? net.hostname : `${net.hostname}\n`);
+  await writeFile(files.hosts, net.hosts);
+  await writeFile(files.resolvConf, net.resolvConf);
+}
+
 /** Writes the container's hostname, hosts and resolv.conf files (kept in its data directory). */
 export async function writeEtcFiles(ctx: ContainerContext, c: ContainerRecord): Promise<void> {
   const files = containerPaths(ctx, c.Id);
@@ -79,12 +87,12 @@ export function daemonBoundingCaps(): Promise<Set<string>> {
 }
 
 /** The container's OCI spec, rooted at its mounted rootfs. */
-export async function containerSpec(ctx: ContainerContext, c: ContainerRecord, rootfs: string): Promise<Record<string, unknown>> {
+export async function containerSpec(ctx: ContainerContext, c: ContainerRecord, rootfs: string, netnsPath?: string): Promise<Record<string, unknown>> {
   const files = containerPaths(ctx, c.Id);
   const spec = buildOciSpec(c.Config, c.HostConfig, {
     id: c.Id, image: {}, passwd: await readEtcFile(rootfs, 'passwd'), group: await readEtcFile(rootfs, 'group'),
     goArch: ctx.settings.goArch, kernel: ctx.settings.kernel, cgroupsPath: c.keel.cgroupsPath, initPath: ctx.settings.initPath,
-    hostDevices: await hostDevices(c.HostConfig), boundingCaps: await daemonBoundingCaps(),
+    hostDevices: await hostDevices(c.HostConfig), boundingCaps: await daemonBoundingCaps(), ...(netnsPath ? { netnsPath } : {}),
   }) as { root: { path: string }; mounts: Array<Record<string, unknown>>; hostname?: string };
   spec.root.path = rootfs;
   for (const [dst, src] of [['/etc/resolv.conf', files.resolvConf], ['/etc/hostname', files.hostname], ['/etc/hosts', files.hosts]] as const) {

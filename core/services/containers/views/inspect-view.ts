@@ -46,7 +46,7 @@ export function networkSettingsView(c: ContainerRecord): Record<string, unknown>
 }
 
 /** The full inspect document. */
-export function inspectView(c: ContainerRecord, roots: InspectRoots, size?: { rw: number; rootFs: number }): Record<string, unknown> {
+export function inspectView(c: ContainerRecord, roots: InspectRoots, size?: { rw: number; rootFs: number }, network?: object): Record<string, unknown> {
   const files = containerPaths(roots, c.Id);
   const { keel: _k, ...docker } = c;
   const state = { ...c.State };
@@ -64,6 +64,6 @@ export function inspectView(c: ContainerRecord, roots: InspectRoots, size?: { rw
       StdinOnce: false, Env: null, Cmd: null, Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: {},
       ...c.Config,
     },
-    NetworkSettings: networkSettingsView(c),
+    NetworkSettings: network ?? networkSettingsView(c),
   };
 }

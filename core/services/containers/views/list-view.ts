@@ -49,14 +49,25 @@ function command(c: ContainerRecord): string {
 }
 
 /** One list entry. */
-export function listEntry(c: ContainerRecord, size?: { rw: number; rootFs: number }): Record<string, unknown> {
-  const net = networkSettingsView(c);
+export function listEntry(c: ContainerRecord, size?: { rw: number; rootFs: number }, network?: { Networks?: unknown; Ports?: unknown }): Record<string, unknown> {
+  const net = (network ?? networkSettingsView(c)) as { Networks?: unknown; Ports?: unknown };
   return {
     Id: c.Id, Names: [c.Name], Image: c.Config.Image, ImageID: c.Image, Command: command(c), Created: Math.floor(Date.parse(c.Created) / 1000),
-    Ports: [], Labels: c.Config.Labels ?? {}, State: c.State.Status, Status: statusText(c),
+    Ports: portsList(net.Ports), Labels: c.Config.Labels ?? {}, State: c.State.Status, Status: statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode ?? 'default' }, NetworkSettings: { Networks: net.Networks }, Mounts: inspectMounts(c.keel.mounts),
     ...(size ? { SizeRw: size.rw, SizeRootFs: size.rootFs } : {}),
   };
+}
+
+/** `NetworkSettings.Ports` as ps lists them: one entry per binding, exposed-only ports without host side. */
+function portsList(ports: unknown): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const [key, bindings] of Object.entries((ports ?? {}) as Record<string, Array<{ HostIp: string; HostPort: string }> | null>)) {
+    const [port, type = 'tcp'] = key.split('/');
+    if (!bindings?.length) out.push({ PrivatePort: Number(port), Type: type });
+    for (const b of bindings ?? []) out.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
+  }
+  return out;
 }
 
 /** What the filters need besides the record. */
