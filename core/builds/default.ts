@@ -12,11 +12,17 @@ import { jsonFileLogPlugin } from '../../plugins/log/json-file/index.js';
 import { localLogPlugin } from '../../plugins/log/local/index.js';
 import { noneLogPlugin } from '../../plugins/log/none/index.js';
 import { syslogLogPlugin } from '../../plugins/log/syslog/index.js';
+import { defaultIpamPlugin } from '../../plugins/ipam/default/index.js';
+import { bridgeNetworkPlugin } from '../../plugins/network/bridge/index.js';
+import { hostNetworkPlugin } from '../../plugins/network/host/index.js';
+import { macvlanNetworkPlugin } from '../../plugins/network/macvlan/index.js';
+import { noneNetworkPlugin } from '../../plugins/network/none/index.js';
 import { localVolumePlugin } from '../../plugins/volume/local/index.js';
 import { defineBuild } from '../kernel/build.js';
 import { containersServicePlugin } from '../services/containers/index.js';
 import { imagesServicePlugin } from '../services/images/index.js';
 import { systemServicePlugin } from '../services/system/index.js';
+import { networksServicePlugin } from '../services/networks/index.js';
 import { volumesServicePlugin } from '../services/volumes/index.js';
 
 export const defaultBuild = defineBuild({
@@ -24,8 +30,9 @@ export const defaultBuild = defineBuild({
   plugins: [
     systemServicePlugin, overlay2StoragePlugin, vfsStoragePlugin, runcRuntimePlugin, crunRuntimePlugin, localVolumePlugin,
     jsonFileLogPlugin, localLogPlugin, noneLogPlugin, syslogLogPlugin, gelfLogPlugin, fluentdLogPlugin,
-    imagesServicePlugin, volumesServicePlugin, containersServicePlugin,
+    bridgeNetworkPlugin, hostNetworkPlugin, noneNetworkPlugin, macvlanNetworkPlugin, defaultIpamPlugin,
+    imagesServicePlugin, volumesServicePlugin, networksServicePlugin, containersServicePlugin,
   ],
   defaults: { storage: 'overlay2', network: 'bridge', log: 'json-file', runtime: 'runc', volume: 'local' },
-  required: ['core.system', 'core.images', 'core.volumes', 'core.containers'],
+  required: ['core.system', 'core.images', 'core.volumes', 'core.networks', 'core.containers'],
 });

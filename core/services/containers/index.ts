@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { coreServices, definePlugin, drivers, NotSupportedError } from '@keel/sdk';
 import { imageBackendRef, imagesHooks } from '../images/index.js';
+import { networkBackendRef } from '../networks/index.js';
 import { volumeBackendRef } from '../volumes/index.js';
 import { systemHooks } from '../system/index.js';
 import { registerCgroupRoutes } from './cgroups/index.js';
@@ -20,6 +21,7 @@ import { LogPipeline } from './logging/log-pipeline.js';
 import { Conmon } from './monitor/conmon.js';
 import { ContainerMounts } from './mounts/container-mounts.js';
 import { ExitWatcher } from './lifecycle/exit-watcher.js';
+import { containerNetworkPort } from './lifecycle/network-connect.js';
 import { restoreContainers } from './lifecycle/restore.js';
 import { configuredRuntimes, withConfiguredRuntimes } from './lifecycle/runtimes.js';
 import { imageVeto } from './image-veto.js';
@@ -51,10 +53,10 @@ export const containersServicePlugin = definePlugin({
     defaults: { stopTimeout: 10 } as ContainersConfig,
   },
   deps: {
-    storage: drivers.storage, runtimes: drivers.runtime, logDrivers: drivers.log, images: imageBackendRef, volumes: volumeBackendRef, state: coreServices.state, paths: coreServices.paths,
+    storage: drivers.storage, runtimes: drivers.runtime, logDrivers: drivers.log, images: imageBackendRef, volumes: volumeBackendRef, networks: networkBackendRef, state: coreServices.state, paths: coreServices.paths,
     events: coreServices.events, hooks: coreServices.hooks, router: coreServices.httpRouter, log: coreServices.logger, daemon: coreServices.config,
   },
-  async init({ storage, runtimes, logDrivers, images, volumes, state, paths, events, hooks, router, log, daemon }, { config, lifecycle }) {
+  async init({ storage, runtimes, logDrivers, images, volumes, networks, state, paths, events, hooks, router, log, daemon }, { config, lifecycle }) {
     const conmonPath = config.conmon ?? first(['/usr/bin/conmon', '/usr/libexec/podman/conmon', '/usr/local/bin/conmon']);
     if (!conmonPath) throw new NotSupportedError('conmon is not installed (apt-get install conmon): containers need their monitor');
     const store = new ContainerStore(state.namespace('containers'));
@@ -63,7 +65,7 @@ export const containersServicePlugin = definePlugin({
     const cgroupParent = (daemon.get<string>('cgroup-parent') || '/keel').replace(/\/+$/, '');
     const allRuntimes = withConfiguredRuntimes(runtimes, configuredRuntimes(daemon.get('runtimes'), path.join(paths.pluginRunRoot, 'runtimes')));
     const ctx = {
-      store, images, storage, runtimes: allRuntimes, events, log, conmon: new Conmon(conmonPath), mounts: new ContainerMounts(volumes),
+      store, images, storage, runtimes: allRuntimes, events, log, conmon: new Conmon(conmonPath), mounts: new ContainerMounts(volumes), networks,
       logs: new LogPipeline(logDrivers, { driver: logDrivers.defaultName() ?? 'json-file', options: daemon.get<Record<string, string>>('log-opts') ?? {} }, log), dataRoot: paths.pluginRoot, runRoot: paths.pluginRunRoot,
       settings: {
         cgroupParent: cgroupParent.startsWith('/') ? cgroupParent : `/${cgroupParent}`, goArch: GO_ARCH[process.arch] ?? process.arch, kernel: os.release(),
@@ -72,6 +74,7 @@ export const containersServicePlugin = definePlugin({
     };
     await mkdir(path.join(paths.pluginRunRoot, 'bundles'), { recursive: true, mode: 0o700 });
     const svc = new ContainerService(ctx);
+    networks.registerContainers(containerNetworkPort(ctx, networks));
     registerContainerRoutes(router, svc);
     registerStreamRoutes(router, svc);
     registerExecRoutes(router, svc);

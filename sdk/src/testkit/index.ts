@@ -11,3 +11,4 @@ export * from './storage-conformance.js';
 export * from './runtime-conformance.js';
 export * from './volume-conformance.js';
 export * from './log-conformance.js';
+export * from './network-conformance.js';

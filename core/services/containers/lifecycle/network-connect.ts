@@ -6,29 +6,20 @@
 import { ConflictError, InvalidArgumentError, NotFoundError } from '@keel/sdk';
 import type { ContainerStore } from '../container-store.js';
 import type { ContainerContext } from './context.js';
-import type { EndpointInput, NetworkAttachResult } from './network-port.js';
+import type { AttachResult, ContainerNetworkPort, NetworkBackend } from '../../networks/index.js';
+import type { EndpointInput } from './network-port.js';
 import { writeNetworkFiles } from './spec-files.js';
 
-/** A container as the network service sees it. */
-export interface NetworkContainerRef {
-  readonly id: string;
-  readonly name: string;
-  readonly running: boolean;
-}
-
 /** The live operations the network service offers for running containers. */
-export interface NetworkLiveOps {
-  connect(containerId: string, network: string, config: EndpointInput): Promise<NetworkAttachResult>;
-  disconnect(containerId: string, network: string): Promise<NetworkAttachResult>;
-}
+type NetworkLiveOps = Pick<NetworkBackend, 'connect' | 'disconnect'>;
 
-const ref = (store: ContainerStore, id: string): NetworkContainerRef | undefined => {
+const ref = (store: ContainerStore, id: string) => {
   const c = store.find(id);
   return c && { id: c.Id, name: c.Name.slice(1), running: c.State.Running };
 };
 
 /** The container port the network service registers (`registerContainers`). */
-export function containerNetworkPort(ctx: ContainerContext, live: NetworkLiveOps) {
+export function containerNetworkPort(ctx: ContainerContext, live: NetworkLiveOps): ContainerNetworkPort {
   const sharesStack = (mode: string | undefined) => mode === 'host' || mode === 'none' || !!mode?.startsWith('container:');
   return {
     lookup: async (r: string) => ref(ctx.store, r),
@@ -37,7 +28,7 @@ export function containerNetworkPort(ctx: ContainerContext, live: NetworkLiveOps
       const c = ctx.store.get(containerId);
       if (sharesStack(c.HostConfig.NetworkMode)) throw new InvalidArgumentError(`container cannot be connected to network ${network.name}: it uses network mode "${c.HostConfig.NetworkMode}"`);
       if (c.keel.endpoints?.[network.name]) throw new ConflictError(`endpoint with name ${c.Name.slice(1)} already exists in network ${network.name}`);
-      if (c.State.Running) await writeNetworkFiles(ctx, c, await live.connect(c.Id, network.name, config ?? {}));
+      if (c.State.Running) await writeNetworkFiles(ctx, c, (await live.connect(c.Id, network.name, config ?? {})) as AttachResult);
       await ctx.store.update(c.Id, (r) => void (r.keel.endpoints = { ...(r.keel.endpoints ?? {}), [network.name]: config ?? {} }));
     },
     async disconnect(containerId: string, network: { readonly id: string; readonly name: string }): Promise<void> {
