@@ -3,8 +3,8 @@
  * transport, which breaks in bundles) when stderr is a terminal. Registry credentials and auth
  * headers are redacted.
  */
+import { createRequire } from 'node:module';
 import pino from 'pino';
-import pretty from 'pino-pretty';
 import type { Logger } from '@keel/sdk';
 
 /** A logger plus a way to change its level on reload. */
@@ -16,7 +16,9 @@ export interface DaemonLogger {
 /** Creates the daemon logger. `format: 'auto'` is pretty on a TTY, JSON otherwise. */
 export function createDaemonLogger(level: string, format: 'auto' | 'json' | 'pretty' = 'auto'): DaemonLogger {
   const usePretty = format === 'pretty' || (format === 'auto' && process.stderr.isTTY);
-  const destination = usePretty ? pretty({ destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination({ dest: 2, sync: true });
+  // pino-pretty (about 10 MB of code) is loaded only when a terminal will read the log.
+  const pretty = usePretty ? (createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty')) : undefined;
+  const destination = pretty ? pretty({ destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination({ dest: 2, sync: true });
   const log = pino(
     { level, base: undefined, redact: { paths: ['headers["x-registry-auth"]', 'auth', 'password', '*.password', 'identitytoken'], censor: '[redacted]' } },
     destination,

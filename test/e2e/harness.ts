@@ -111,6 +111,14 @@ async function waitForPing(socket: string, proc: ChildProcess, deadlineMs: numbe
   return false;
 }
 
+/** Random host-wide network names for one test daemon: `t?` links, `KT????` chains, `t?br<4>` bridge. */
+function networkNames(): { linkPrefix: string; chainPrefix: string; bridge: string } {
+  const letters = 'abcdefghijkmnopqrsuvwxyz'; // never `kl` (a setup keeld) nor `kt` (network unit tests)
+  const pick = (s: string, n: number) => Array.from({ length: n }, () => s[Math.floor(Math.random() * s.length)]).join('');
+  const linkPrefix = `t${pick(letters, 1)}`;
+  return { linkPrefix, chainPrefix: `KT${pick('ABCDEFGHJKLMNPQRSTUVWXYZ', 4)}`, bridge: `${linkPrefix}br${pick(letters, 4)}` };
+}
+
 export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
   const tmp = options.tmp ?? (await mkdtemp(path.join(tmpdir(), 'keel-e2e-')));
   const socket = path.join(tmp, 'keel.sock');
@@ -118,11 +126,22 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
   const execRoot = path.join(tmp, 'exec');
   const configFile = path.join(tmp, 'daemon.json');
   await mkdir(path.join(tmp, 'docker-config'), { recursive: true });
-  await writeFile(configFile, JSON.stringify(options.config ?? {}, null, 2));
+  // Host-wide network names of a test daemon are its own (links, iptables chains, default bridge),
+  // so it never touches those of a keeld the setup started, nor another test daemon's.
+  const net = networkNames();
+  const config = { ...(options.config ?? {}) } as Record<string, unknown>;
+  const plugins = (config.plugins ?? {}) as Record<string, Record<string, unknown>>;
+  config.plugins = {
+    ...plugins,
+    'network.bridge': { linkPrefix: net.linkPrefix, chainPrefix: net.chainPrefix, ...(plugins['network.bridge'] ?? {}) },
+    'network.macvlan': { linkPrefix: net.linkPrefix, ...(plugins['network.macvlan'] ?? {}) },
+  };
+  const ownBridge = !options.args?.some((a) => a === '--bridge' || a === '-b' || a.startsWith('--bridge=')) && config.bridge === undefined;
+  await writeFile(configFile, JSON.stringify(config, null, 2));
   // Containers of a test daemon live under their own cgroup parent, removed by stop().
   const given = options.args?.indexOf('--cgroup-parent') ?? -1;
   const cgroupParent = given >= 0 ? undefined : `keel-e2e-${path.basename(tmp)}`;
-  const args = [keeldPath, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, ...(cgroupParent ? ['--cgroup-parent', cgroupParent] : []), ...(options.args ?? [])];
+  const args = [keeldPath, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, ...(cgroupParent ? ['--cgroup-parent', cgroupParent] : []), ...(ownBridge ? ['--bridge', net.bridge] : []), ...(options.args ?? [])];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEEL_LOG_FORMAT: 'json' } });
   let out = '';
   proc.stdout!.on('data', (c) => (out += c));

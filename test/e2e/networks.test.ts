@@ -9,19 +9,25 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { containerSkip, sleep, useContainerDaemon } from './container-daemon.js';
 
-// keel's links only: unit tests running meanwhile make and remove their own (`kt…`).
+// This daemon's host objects only: its own link prefix `kn`, chains `KEELN-*` and bridge `kn0`, so a
+// keeld the setup started (`kl…`, `KEEL-*`, `keel0`) and the unit tests (`kt…`) never disturb it.
 const snapshot = () => ({
   ipForward: execFileSync('cat', ['/proc/sys/net/ipv4/ip_forward'], { encoding: 'utf8' }).trim(),
-  links: (JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as Array<{ ifname: string }>).map((l) => l.ifname).filter((n) => /^(keel0|kl[a-z]-|ktp)/.test(n)).sort(),
+  links: (JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as Array<{ ifname: string }>).map((l) => l.ifname).filter((n) => /^(kn0|kn[a-z]-|ktp)/.test(n)).sort(),
   netns: execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort(),
-  rules: execFileSync('iptables-save', [], { encoding: 'utf8' }).split('\n').filter((l) => /KEEL/.test(l)).sort(),
+  rules: execFileSync('iptables-save', [], { encoding: 'utf8' }).split('\n').filter((l) => /KEELN-/.test(l)).sort(),
 });
 const before = containerSkip ? undefined : snapshot();
 const parent = `ktp${process.pid % 100000}`;
 
 describe.skipIf(!!containerSkip)(`networks e2e${containerSkip ? ` (skipped: ${containerSkip})` : ''}`, () => {
   // --ip-forward=false: the cases need no routing off the host, and the host keeps its sysctl.
-  const h = useContainerDaemon({ config: { bip: '10.216.0.1/24', 'default-address-pools': [{ base: '10.217.0.0/16', size: 24 }], 'ip-forward': false } });
+  const h = useContainerDaemon({
+    config: {
+      bip: '10.216.0.1/24', 'default-address-pools': [{ base: '10.217.0.0/16', size: 24 }], 'ip-forward': false, bridge: 'kn0',
+      plugins: { 'network.bridge': { linkPrefix: 'kn', chainPrefix: 'KEELN' }, 'network.macvlan': { linkPrefix: 'kn' } },
+    },
+  });
   let served: boolean | undefined;
   const needApi = async (ctx: { skip: (note?: string) => void }) => {
     served ??= (await h.d.request('GET', '/networks')).status === 200;
@@ -33,13 +39,13 @@ describe.skipIf(!!containerSkip)(`networks e2e${containerSkip ? ` (skipped: ${co
     expect(r.stderr).toMatch(message);
   };
 
-  it('lists the predefined networks; bridge is keel0 on --bip, none shows the null driver', async (ctx) => {
+  it('lists the predefined networks; bridge is kn0 (--bridge) on --bip, none shows the null driver', async (ctx) => {
     await needApi(ctx);
     expect(await h.ok(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}}'])).toBe('bridge bridge local\nhost host local\nnone null local\n');
     const bridge = (await h.inspect('bridge')) as any;
     expect(bridge.IPAM.Config).toEqual([{ Subnet: '10.216.0.0/24', Gateway: '10.216.0.1' }]);
-    expect(bridge.Options['com.docker.network.bridge.name']).toBe('keel0');
-    expect(snapshot().links).toContain('keel0');
+    expect(bridge.Options['com.docker.network.bridge.name']).toBe('kn0');
+    expect(snapshot().links).toContain('kn0');
     expect(JSON.parse(await h.ok(['info', '--format', '{{json .Plugins.Network}}']))).toEqual(expect.arrayContaining(['bridge', 'host', 'null', 'macvlan']));
   });
 
@@ -51,7 +57,7 @@ describe.skipIf(!!containerSkip)(`networks e2e${containerSkip ? ` (skipped: ${co
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     const n = await h.inspect('kt1');
     expect(n).toMatchObject({ Name: 'kt1', Driver: 'bridge', Attachable: true, Labels: { team: 'a' }, IPAM: { Config: [{ Subnet: '10.218.1.0/24', IPRange: '10.218.1.128/25', Gateway: '10.218.1.254' }] } });
-    const link = JSON.parse(execFileSync('ip', ['-j', 'link', 'show', `klb-${id.slice(0, 11)}`], { encoding: 'utf8' }))[0];
+    const link = JSON.parse(execFileSync('ip', ['-j', 'link', 'show', `knb-${id.slice(0, 11)}`], { encoding: 'utf8' }))[0];
     expect(link.mtu).toBe(1400);
     await fails(['network', 'create', 'kt1'], /network with name kt1 already exists/);
     await fails(['network', 'create', '--subnet', '10.218.1.0/25', 'kt9'], /overlaps/);
@@ -170,12 +176,12 @@ describe.skipIf(!!containerSkip)(`networks e2e${containerSkip ? ` (skipped: ${co
       expect(await h.ok(['exec', 'lrc', 'wget', '-q', '-O', '-', 'http://lr/'])).toBe('alive\n');
       await h.ok(['rm', '-f', 'lr', 'lrc']);
       await h.ok(['network', 'rm', 'ktlr']);
-      expect(snapshot().links.filter((l) => l.startsWith('klv-'))).toEqual([]);
+      expect(snapshot().links.filter((l) => l.startsWith('knv-'))).toEqual([]);
     });
 
     it('--network host sees the host interfaces; none has only lo', async (ctx) => {
       await needContainers(ctx);
-      expect(await h.ok(['run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link'])).toMatch(/keel0/);
+      expect(await h.ok(['run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link'])).toMatch(/kn0/);
       expect((await h.ok(['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link'])).trim().split('\n')).toHaveLength(1);
     });
 

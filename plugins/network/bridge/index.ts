@@ -14,13 +14,22 @@ export const bridgeNetworkPlugin = definePlugin({
   sdk: '^1.0.0',
   description: 'Linux bridges, veth pairs, masquerade, isolation and published ports (iptables KEEL-* chains)',
   provides: drivers.network,
+  // Host-wide names: a second keeld on the same host (tests, a custom build) picks its own.
+  config: {
+    schema: {
+      type: 'object', additionalProperties: false,
+      properties: { linkPrefix: { type: 'string', pattern: '^[a-z]{2}$' }, chainPrefix: { type: 'string', pattern: '^[A-Z][A-Z0-9]{1,11}$' } },
+    },
+    defaults: { linkPrefix: 'kl', chainPrefix: 'KEEL' } as { linkPrefix: string; chainPrefix: string },
+  },
   deps: { config: coreServices.config, log: coreServices.logger },
-  async init({ config, log }) {
+  async init({ config, log }, { config: own }) {
     const flag = (key: string) => config.get<boolean>(key) !== false;
     return new BridgeDriver({
       iptables: flag('iptables') ? await detectIptables() : undefined,
       mtu: config.get<number>('mtu') ?? 1500,
       ipForward: flag('ip-forward'), icc: flag('icc'), masquerade: flag('ip-masq'), log,
+      linkPrefix: own.linkPrefix, chainPrefix: own.chainPrefix,
     });
   },
 });

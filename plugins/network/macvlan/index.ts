@@ -12,6 +12,10 @@ export const macvlanNetworkPlugin = definePlugin({
   sdk: '^1.0.0',
   description: 'macvlan links on a parent interface (bridge/private/vepa/passthru, 802.1q sub-interfaces)',
   provides: drivers.network,
+  config: {
+    schema: { type: 'object', additionalProperties: false, properties: { linkPrefix: { type: 'string', pattern: '^[a-z]{2}$' } } },
+    defaults: { linkPrefix: 'kl' } as { linkPrefix: string },
+  },
   deps: { log: coreServices.logger },
-  init: ({ log }) => new MacvlanDriver(log),
+  init: ({ log }, { config }) => new MacvlanDriver(log, config.linkPrefix),
 });

@@ -3,7 +3,7 @@
  * bind-mounted on a file so it lives without a process. `unshare --net=<file>` does the unshare and
  * the bind mount in one step (Node cannot call unshare(2) itself).
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CallOptions } from '../drivers/common.js';
 import { runTool, ToolError } from './exec.js';
@@ -32,6 +32,14 @@ export async function createNetns(file: string, options: CallOptions = {}): Prom
 
 /** Unmounts and removes the namespace file; the namespace dies with its last user. Missing files are fine. */
 export async function removeNetns(file: string, options: CallOptions = {}): Promise<void> {
-  await runTool('umount', ['--lazy', file], options).catch(() => undefined);
+  if (!(await access(file).then(() => true, () => false))) return;
+  // Only a bound namespace needs umount: checking mountinfo is far cheaper than a process per removal.
+  if (await isMountPoint(file)) await runTool('umount', ['--lazy', file], options).catch(() => undefined);
   await rm(file, { force: true });
+}
+
+async function isMountPoint(file: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const escaped = file.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return info.split('\n').some((line) => line.split(' ')[4] === escaped);
 }
