@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ConflictError, queryBool, queryFilters, type RouteDefinition } from '@keel/sdk';
 import { createFakeLogger } from '@keel/sdk/testkit';
-import { ApiServer, buildApiApp } from './api-server.js';
+import { ApiServer, buildApiApp, pingFastPath } from './api-server.js';
 import type { OwnedRoute } from './route-table.js';
 
 const own = (r: RouteDefinition): OwnedRoute => ({ ...r, pluginId: 'test.routes', methods: Array.isArray(r.method) ? r.method : [r.method as never] });
@@ -41,6 +41,31 @@ describe('API transport rules (inject)', () => {
       expect(r.headers['ostype']).toBe('linux');
       expect(r.headers['server']).toBe('Docker/keel-9.9.9 (linux)');
       expect(r.body).toBe(method === 'GET' ? 'OK' : '');
+    }
+  });
+
+  it('answers /_ping on the fast path with the same headers, and leaves other paths and versions to the router', async () => {
+    const http = await import('node:http');
+    const ping = pingFastPath('9.9.9', false);
+    const server = http.createServer((req, res) => ping(req, res) || void res.writeHead(404).end('routed'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const get = (p: string, method = 'GET') => new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+      http.request({ host: '127.0.0.1', port, path: p, method }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      }).on('error', reject).end();
+    });
+    try {
+      for (const url of ['/_ping', '/v1.47/_ping', '/v1.40/_ping']) {
+        const r = await get(url);
+        expect(r).toMatchObject({ status: 200, body: 'OK', headers: { 'api-version': '1.47', ostype: 'linux', server: 'Docker/keel-9.9.9 (linux)', swarm: 'inactive' } });
+      }
+      expect(await get('/_ping', 'HEAD')).toMatchObject({ status: 200, body: '' });
+      for (const url of ['/v1.12/_ping', '/v1.99/_ping', '/x/_ping', '/_pingx']) expect((await get(url)).body).toBe('routed');
+      expect((await get('/_ping', 'POST')).body).toBe('routed');
+    } finally {
+      server.close();
     }
   });
 

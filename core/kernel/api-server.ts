@@ -8,7 +8,7 @@ import http from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { EngineError, InvalidArgumentError, NotFoundError, toEngineError, type Logger } from '@keel/sdk';
 import { toApiReply, toApiRequest, type RawExtras } from './api-reply.js';
-import { API_VERSION, checkApiVersion, splitVersion } from './api-version.js';
+import { API_VERSION, MIN_API_VERSION, checkApiVersion, compareVersions, splitVersion } from './api-version.js';
 import { installUpgradeHandler } from './hijack.js';
 import { listenOn, type Listener } from './listeners.js';
 import type { OwnedRoute } from './route-table.js';
@@ -38,6 +38,27 @@ function fromFastifyError(err: Error & { statusCode?: number; code?: string }): 
     return e;
   }
   return toEngineError(err);
+}
+
+/**
+ * `/_ping` answered before routing: clients (and health probes) call it constantly, and it needs
+ * nothing from a route (the same headers fastify's `/_ping` sends). Prefixes outside the served
+ * version range still go through fastify for its error.
+ */
+export function pingFastPath(version: string, experimental: boolean): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
+  const headers = {
+    'Api-Version': API_VERSION, Ostype: 'linux', Server: `Docker/keel-${version} (linux)`, 'Docker-Experimental': String(experimental),
+    'Builder-Version': '1', Swarm: 'inactive', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache',
+    'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '2',
+  };
+  return (req, res) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.url?.endsWith('/_ping')) return false;
+    const { version: v, path } = splitVersion(req.url);
+    if (path !== '/_ping' || (v && (compareVersions(v, MIN_API_VERSION) < 0 || compareVersions(v, API_VERSION) > 0))) return false;
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : 'OK');
+    return true;
+  };
 }
 
 /** Builds the fastify app with every route. */
@@ -129,7 +150,8 @@ export class ApiServer {
     const server = new ApiServer(app);
     try {
       for (const host of opts.hosts) {
-        const httpServer = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => app.routing(req, res));
+        const ping = pingFastPath(opts.version, !!opts.experimental);
+        const httpServer = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => ping(req, res) || app.routing(req, res));
         httpServer.headersTimeout = 30_000;
         httpServer.requestTimeout = 0; // streams (events, logs, attach) are long-lived
         httpServer.keepAliveTimeout = 72_000;

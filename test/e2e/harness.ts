@@ -5,7 +5,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, rmdir, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, rmdir, writeFile, mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -119,6 +119,14 @@ function networkNames(): { linkPrefix: string; chainPrefix: string; bridge: stri
   return { linkPrefix, chainPrefix: `KT${pick('ABCDEFGHJKLMNPQRSTUVWXYZ', 4)}`, bridge: `${linkPrefix}br${pick(letters, 4)}` };
 }
 
+/** The names a daemon directory's daemon.json gave its first keeld. */
+async function previousNames(configFile: string): Promise<{ linkPrefix: string; chainPrefix: string; bridge: string }> {
+  const old = JSON.parse(await readFile(configFile, 'utf8').catch(() => '{}')) as { plugins?: Record<string, { linkPrefix?: string; chainPrefix?: string }>; bridge?: string };
+  const fresh = networkNames();
+  const bridge = old.plugins?.['network.bridge'];
+  return { linkPrefix: bridge?.linkPrefix ?? fresh.linkPrefix, chainPrefix: bridge?.chainPrefix ?? fresh.chainPrefix, bridge: (await readFile(`${configFile}.bridge`, 'utf8').catch(() => '')) || fresh.bridge };
+}
+
 export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
   const tmp = options.tmp ?? (await mkdtemp(path.join(tmpdir(), 'keel-e2e-')));
   const socket = path.join(tmp, 'keel.sock');
@@ -128,7 +136,8 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
   await mkdir(path.join(tmp, 'docker-config'), { recursive: true });
   // Host-wide network names of a test daemon are its own (links, iptables chains, default bridge),
   // so it never touches those of a keeld the setup started, nor another test daemon's.
-  const net = networkNames();
+  // A restarted daemon (same `tmp`) keeps the names of the killed one: its objects are still there.
+  const net = options.tmp ? await previousNames(configFile) : networkNames();
   const config = { ...(options.config ?? {}) } as Record<string, unknown>;
   const plugins = (config.plugins ?? {}) as Record<string, Record<string, unknown>>;
   config.plugins = {
@@ -138,6 +147,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
   };
   const ownBridge = !options.args?.some((a) => a === '--bridge' || a === '-b' || a.startsWith('--bridge=')) && config.bridge === undefined;
   await writeFile(configFile, JSON.stringify(config, null, 2));
+  if (ownBridge) await writeFile(`${configFile}.bridge`, net.bridge);
   // Containers of a test daemon live under their own cgroup parent, removed by stop().
   const given = options.args?.indexOf('--cgroup-parent') ?? -1;
   const cgroupParent = given >= 0 ? undefined : `keel-e2e-${path.basename(tmp)}`;
@@ -167,6 +177,8 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
       }
       const code = await exited;
       await cleanupContainers(tmp);
+      // keeld removes its default bridge at stop when nothing is attached; a crashed test may not have let it.
+      if (ownBridge) await new Promise((r) => execFile('ip', ['link', 'del', net.bridge], () => r(undefined)));
       await rm(tmp, { recursive: true, force: true });
       // Test daemons own their cgroup parent (its container cgroups are gone by now).
       for (const c of readdirSync('/sys/fs/cgroup')) await rmdir(path.join('/sys/fs/cgroup', c, daemon.cgroupParent)).catch(() => undefined);

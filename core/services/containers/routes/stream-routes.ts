@@ -70,13 +70,30 @@ export function registerStreamRoutes(router: HttpRouter, svc: ContainerService):
       const entries = svc.ctx.logs.read(c, containerPaths(svc.ctx, c.Id).data, {
         tail, follow: queryBool(req, 'follow'), since: queryTimestamp(req, 'since'), until: queryTimestamp(req, 'until') || undefined, signal: req.signal,
       });
+      const follow = queryBool(req, 'follow');
       const body = Readable.from((async function* () {
+        // Entries go out in batches of about 64 KiB (one socket write each) unless following,
+        // where each must go out as soon as it is there.
+        let batch: Buffer[] = [];
+        let size = 0;
         for await (const e of entries) {
           if (e.stream === 'stdout' ? !stdout : !stderr) continue;
           const prefix = `${timestamps ? `${rfc3339Nano(e.timeNano)} ` : ''}${details ? `${labels} ` : ''}`;
           const text = prefix ? Buffer.concat([Buffer.from(prefix), entryText(e)]) : entryText(e);
-          yield tty ? text : frame(e.stream === 'stdout' ? 1 : 2, text);
+          const out = tty ? text : frame(e.stream === 'stdout' ? 1 : 2, text);
+          if (follow) {
+            yield out;
+            continue;
+          }
+          batch.push(out);
+          size += out.length;
+          if (size >= 64 * 1024) {
+            yield Buffer.concat(batch, size);
+            batch = [];
+            size = 0;
+          }
         }
+        if (size) yield Buffer.concat(batch, size);
       })());
       await reply.stream(body, contentType(tty));
     },
