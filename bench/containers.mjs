@@ -40,11 +40,11 @@
  * (DELETE ?force=1, concurrency 8), the daemons stopped, leftover mounts and shims cleaned, cgroups
  * and temporary directories removed.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { aborting, cleanup, cleanupOnSignals, importTs, onCleanup, parseFlags, repo, timed } from './lib/common.mjs';
-import { startEngines } from './lib/engines.mjs';
+import { aborting, cleanupOnSignals, parseFlags, repo, runMain, timed } from './lib/common.mjs';
+import { busyboxEngines } from './lib/engines.mjs';
 import { apiClient } from './scenarios/api.mjs';
 import { memoryScenario, pingScenario, psScenario, runningScenarios } from './scenarios/daemon.mjs';
 import { IMAGE, apiLifecycle, createBurst, runcFloor } from './scenarios/lifecycle.mjs';
@@ -73,21 +73,7 @@ for (const e of engines) if (!['keel', 'docker'].includes(e)) throw new Error(`-
 cleanupOnSignals();
 
 async function main() {
-  if (process.getuid?.() !== 0) throw new Error('containers need root: run as root');
-  const { images: fx, harness, 'ref-dockerd': refd } = await importTs(['test/fixtures/images.ts', 'test/e2e/harness.ts', 'test/e2e/ref-dockerd.ts']);
-  if (!fx.busyboxAvailable()) throw new Error(`${fx.busyboxPath} missing (apt-get install busybox-static)`);
-  const work = await mkdtemp(path.join(os.tmpdir(), 'keel-bench-ctr-'));
-  onCleanup(() => rm(work, { recursive: true, force: true }));
-
-  const { targets, skipped } = await startEngines(engines, { harness, refd }, {
-    keelDriver: flags.driver || undefined,
-    keelArgs: ['--bridge', 'none', '--iptables=false', '--ip-masq=false', '--ip-forward=false'],
-  });
-  for (const s of skipped) console.log(`${s.kind} skipped: ${s.reason}`);
-
-  // The image, from /bin/busybox: same bytes in every engine.
-  const tarFile = path.join(work, 'busybox.tar');
-  await writeFile(tarFile, fx.dockerSaveTar([fx.busyboxImage()]));
+  const { work, targets, skipped, tarFile } = await busyboxEngines(engines, { workPrefix: 'keel-bench-ctr-', keelDriver: flags.driver || undefined });
   const live = [];
   for (const t of targets) {
     t.label = t.kind;
@@ -140,11 +126,4 @@ async function main() {
   console.log(`wrote ${path.relative(repo, file)}`);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err.message ?? err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runMain(main);

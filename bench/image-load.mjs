@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cleanup, cleanupOnSignals, importTs, median, onCleanup, parseFlags, repo, timed } from './lib/common.mjs';
+import { cleanupOnSignals, importTs, median, onCleanup, parseFlags, repo, runMain, timed } from './lib/common.mjs';
 import { startEngines } from './lib/engines.mjs';
 
 const args = parseFlags(process.argv.slice(2), { runs: '5', mb: '200', layers: '20', driver: '', engines: 'keel,docker' });
@@ -90,11 +90,4 @@ async function main() {
   console.log(`\nwrote ${path.relative(repo, out)}`);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err.message ?? err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runMain(main);

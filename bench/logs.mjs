@@ -29,11 +29,11 @@
  */
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { aborting, cleanup, cleanupOnSignals, importTs, median, onCleanup, parseFlags, repo, since, timed } from './lib/common.mjs';
-import { startEngines } from './lib/engines.mjs';
+import { aborting, cleanupOnSignals, median, onCleanup, parseFlags, repo, runMain, since, timed } from './lib/common.mjs';
+import { busyboxEngines } from './lib/engines.mjs';
 
 const flags = parseFlags(process.argv.slice(2), { runs: '3', mb: '200', engines: 'keel,docker', driver: '' });
 const runs = Number(flags.runs);
@@ -149,21 +149,7 @@ async function measure(title, targets, run) {
 }
 
 async function main() {
-  if (process.getuid?.() !== 0) throw new Error('containers need root: run as root');
-  const { images: fx, harness, 'ref-dockerd': refd } = await importTs(['test/fixtures/images.ts', 'test/e2e/harness.ts', 'test/e2e/ref-dockerd.ts']);
-  if (!fx.busyboxAvailable()) throw new Error(`${fx.busyboxPath} missing (apt-get install busybox-static)`);
-  const work = await mkdtemp(path.join(os.tmpdir(), 'keel-bench-logs-'));
-  onCleanup(() => rm(work, { recursive: true, force: true }));
-
-  const { targets, skipped } = await startEngines(engines, { harness, refd }, {
-    keelDriver: flags.driver || undefined,
-    keelArgs: ['--bridge', 'none', '--iptables=false', '--ip-masq=false', '--ip-forward=false'],
-  });
-  for (const s of skipped) console.log(`${s.kind} skipped: ${s.reason}`);
-
-  // The image, from /bin/busybox: same bytes in every engine (as bench/containers.mjs loads it).
-  const tarFile = path.join(work, 'busybox.tar');
-  await writeFile(tarFile, fx.dockerSaveTar([fx.busyboxImage()]));
+  const { harness, targets, skipped, tarFile } = await busyboxEngines(engines, { workPrefix: 'keel-bench-logs-', keelDriver: flags.driver || undefined });
   const failed = [];
   const live = [];
   for (const t of targets) {
@@ -247,11 +233,4 @@ async function main() {
   console.log(`wrote ${path.relative(repo, file)}`);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err.message ?? err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runMain(main);

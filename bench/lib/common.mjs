@@ -99,3 +99,15 @@ export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+/** Runs a benchmark's `main`, prints its error and sets the exit code, and always cleans up. */
+export async function runMain(main) {
+  try {
+    await main();
+  } catch (err) {
+    console.error(err.message ?? err);
+    process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+}

@@ -142,3 +142,27 @@ export async function startEngines(wanted, { harness, refd }, { keelArgs = [], k
   }
   return { targets, skipped };
 }
+
+/**
+ * The engines of a container benchmark with no network of their own (keel: `--bridge none`, no
+ * iptables), a scratch directory removed at clean-up, and the busybox image from /bin/busybox
+ * saved to `<work>/busybox.tar` (load it into each engine). Returns the fixtures module too.
+ */
+export async function busyboxEngines(wanted, { workPrefix, keelDriver } = {}) {
+  const { importTs, onCleanup } = await import('./common.mjs');
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  if (process.getuid?.() !== 0) throw new Error('containers need root: run as root');
+  const { images: fx, harness, 'ref-dockerd': refd } = await importTs(['test/fixtures/images.ts', 'test/e2e/harness.ts', 'test/e2e/ref-dockerd.ts']);
+  if (!fx.busyboxAvailable()) throw new Error(`${fx.busyboxPath} missing (apt-get install busybox-static)`);
+  const work = await mkdtemp(path.join(os.tmpdir(), workPrefix ?? 'keel-bench-'));
+  onCleanup(() => rm(work, { recursive: true, force: true }));
+  const { targets, skipped } = await startEngines(wanted, { harness, refd }, {
+    keelDriver, keelArgs: ['--bridge', 'none', '--iptables=false', '--ip-masq=false', '--ip-forward=false'],
+  });
+  for (const s of skipped) console.log(`${s.kind} skipped: ${s.reason}`);
+  const tarFile = path.join(work, 'busybox.tar');
+  await writeFile(tarFile, fx.dockerSaveTar([fx.busyboxImage()]));
+  return { fx, harness, refd, work, targets, skipped, tarFile };
+}
