@@ -45,6 +45,8 @@ export interface RecoverResult {
 
 /** A storage driver on overlayfs. */
 export class Overlay2Driver implements StorageDriver {
+  private readonly chains = new Map<string, string[]>();
+  private linkDirMade = false;
   readonly capabilities: StorageCapabilities = { copyOnWrite: true };
   private readonly layout: OverlayLayout;
   private readonly refs = new MountRefs();
@@ -119,7 +121,8 @@ export class Overlay2Driver implements StorageDriver {
     if (lowers.length > MAX_DEPTH) throw new InvalidArgumentError(`layer ${id} would have ${lowers.length} ancestors; overlay2 allows ${MAX_DEPTH}`);
     const tmp = this.layout.scratch('tmp');
     const short = newLinkName();
-    await mkdir(path.join(this.opts.root, LINK_DIR), { recursive: true, mode: 0o700 });
+    if (!this.linkDirMade) await mkdir(path.join(this.opts.root, LINK_DIR), { recursive: true, mode: 0o700 });
+    this.linkDirMade = true;
     let linked = false;
     try {
       await mkdir(tmp, { mode: 0o711 });
@@ -143,14 +146,20 @@ export class Overlay2Driver implements StorageDriver {
   }
 
   /** `l/<short>` of `parent` and all its ancestors, nearest first. */
+  /** A layer's lower chain never changes while it exists: kept in memory (every container create reads its image's). */
   private async chainOf(parent: string): Promise<string[]> {
+    const known = this.chains.get(parent);
+    if (known) return known;
     const short = await this.layout.readLink(parent);
     if (!short) throw new NotFoundError(`parent layer ${parent} does not exist`);
-    return [`${LINK_DIR}/${short}`, ...(await this.layout.readLowers(parent))];
+    const chain = [`${LINK_DIR}/${short}`, ...(await this.layout.readLowers(parent))];
+    this.chains.set(parent, chain);
+    return chain;
   }
 
   async remove(id: string, options: CallOptions = {}): Promise<void> {
     options.signal?.throwIfAborted();
+    this.chains.delete(id);
     const dir = this.layout.dir(id);
     await this.refs.drop(id, async () => {
       const merged = path.join(dir, 'merged');

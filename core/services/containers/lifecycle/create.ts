@@ -3,7 +3,7 @@
  * the read-write layer on the image's top layer, and a record written before anything runs.
  * Everything a failed create made is undone (layer, image hold, name reservation).
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { InvalidArgumentError } from '@keel/sdk';
 import { buildOciSpec } from '../spec/oci-spec.js';
 import { validName } from '../container-store.js';
@@ -121,8 +121,7 @@ export async function createContainer(ctx: ContainerContext, body: CreateBody, n
     rootfs = await ctx.images.acquire(image.id, id);
     const storage = ctx.storage.require(rootfs.driver);
     await storage.createReadWrite(id, { parent: rootfs.parent, storageOpts: (host as { StorageOpt?: Record<string, string> }).StorageOpt ?? undefined });
-    await mkdir(files.data, { recursive: true, mode: 0o710 });
-    await writeFile(files.log, '');
+    await mkdir(files.data, { recursive: true, mode: 0o710 }); // the monitor creates its log there at start
     const record: ContainerRecord = {
       Id: id, Name: name, Created: new Date().toISOString(), Path: Path!, Args,
       State: { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' },
