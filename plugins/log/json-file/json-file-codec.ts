@@ -112,5 +112,5 @@ export function jsonFileCodec(attrs?: Record<string, string>): LogCodec {
     return start;
   }
 
-  return { encode, decode };
+  return { encode, decode, lineDelimited: true };
 }

@@ -16,10 +16,9 @@ const READ_SIZE = 1 << 20;
 
 /** Reads a plain file from an offset, handing back whole records only. */
 class Cursor {
-  private offset = 0;
   private rest = Buffer.alloc(0);
 
-  constructor(readonly fh: FileHandle, private readonly codec: LogCodec) {}
+  constructor(readonly fh: FileHandle, private readonly codec: LogCodec, private offset = 0) {}
 
   /** The next entries; empty at the end of what is written so far. */
   async read(): Promise<LogEntry[]> {
@@ -64,6 +63,28 @@ function* pass(entries: LogEntry[], since: string | undefined, until: string | u
 }
 
 /**
+ * Where the last `n` lines of a file start, read backwards from its end; undefined when the file
+ * holds fewer (then older files are needed too). What `tail` needs of a line-based log, without
+ * decoding everything before it.
+ */
+export async function lastLinesOffset(fh: FileHandle, n: number): Promise<number | undefined> {
+  let pos = (await fh.stat()).size;
+  const end = pos;
+  let newlines = 0;
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  while (pos > 0) {
+    const len = Math.min(buf.length, pos);
+    pos -= len;
+    const { bytesRead } = await fh.read(buf, 0, len, pos);
+    for (let i = bytesRead - 1; i >= 0; i--) {
+      if (buf[i] !== 10 || pos + i === end - 1) continue; // the file's own last newline ends the last line
+      if (++newlines === n) return pos + i + 1;
+    }
+  }
+  return newlines + (end > 0 ? 1 : 0) >= n ? 0 : undefined;
+}
+
+/**
  * The entries of a snapshot (see `RotatingLog.snapshot` / `openLogFiles`), then followed through
  * `follower` when `options.follow`. Closes every file handle it was given, and detaches.
  */
@@ -73,9 +94,21 @@ export async function* readRotatingLog(files: SnapshotFile[], follower: Follower
   const owned = files.map((f) => f.fh);
   const signal = options.signal;
   let cursor: Cursor | undefined;
+  let startAt = 0;
   try {
     const ring = options.tail === undefined ? undefined : new Ring<LogEntry>(options.tail);
+    // `tail` alone on a line-based log: start at the last lines of the live file when it has them all.
+    let from = 0;
+    const last = files.at(-1);
+    if (ring && since === undefined && until === undefined && codec.lineDelimited && last && !last.gzip) {
+      const offset = options.tail === 0 ? (await last.fh.stat()).size : await lastLinesOffset(last.fh, options.tail!);
+      if (offset !== undefined) {
+        from = files.length - 1;
+        startAt = offset;
+      }
+    }
     for (const [i, file] of files.entries()) {
+      if (i < from) continue;
       if (signal?.aborted) return;
       if (file.gzip) {
         const entries: LogEntry[] = [];
@@ -83,7 +116,7 @@ export async function* readRotatingLog(files: SnapshotFile[], follower: Follower
         yield* pass(entries, since, until, ring);
         continue;
       }
-      const c = new Cursor(file.fh, codec);
+      const c = new Cursor(file.fh, codec, i === files.length - 1 ? startAt : 0);
       for (let batch = await c.read(); batch.length; batch = await c.read()) yield* pass(batch, since, until, ring);
       if (i === files.length - 1) cursor = c;
     }

@@ -26,6 +26,8 @@ export interface LogCodec {
   encode(entry: LogEntry, out: ByteOut): void;
   /** Decodes the whole records at the start of `buf`; returns how many bytes they took. */
   decode(buf: Buffer, emit: (entry: LogEntry) => void): number;
+  /** Every record is one line ending in `\n` (lets `tail` read from the end instead of the start). */
+  readonly lineDelimited?: boolean;
 }
 
 /** How a {@link RotatingLog} rotates. */
