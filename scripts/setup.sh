@@ -14,9 +14,10 @@ LOG=/var/log/keeld.log
 # runc/conmon/crun/tini/busybox-static: containers; iproute2/iptables/kmod: networking;
 # attr: xattrs in image layers; docker.io: the docker CLI where none is installed, and a reference
 # dockerd that tests and benchmarks start on their own sockets (never as a service);
-# skopeo/docker-registry/apache2-utils (htpasswd) /openssl: registry tests on 127.0.0.1.
+# skopeo/docker-registry/apache2-utils (htpasswd) /openssl: registry tests on 127.0.0.1;
+# docker-compose (1.29, docker-py): the compose compatibility test.
 PACKAGES=(ca-certificates curl iproute2 iptables runc conmon crun busybox-static tini attr kmod procps
-  util-linux tar gzip zstd docker.io skopeo docker-registry apache2-utils openssl)
+  util-linux tar gzip zstd docker.io skopeo docker-registry apache2-utils openssl docker-compose)
 
 say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
