@@ -21,6 +21,17 @@ describe('file state store', () => {
     expect(await s.get('containers/abc')).toBeUndefined();
   });
 
+  it('keeps every one of many concurrent writes (they share directory syncs), and survives its directory being removed', async () => {
+    const s = new FileStateStore(dir);
+    await Promise.all(Array.from({ length: 60 }, (_, i) => s.put(`many/k${i}`, { i })));
+    expect((await s.list('many/')).length).toBe(60);
+    expect(await s.get('many/k59')).toEqual({ i: 59 });
+    expect((await readdir(path.join(dir, 'many'))).filter((f) => !f.endsWith('.json'))).toEqual([]);
+    await rm(path.join(dir, 'many'), { recursive: true });
+    await s.put('many/again', 1);
+    expect(await s.get('many/again')).toBe(1);
+  });
+
   it('namespaces keys', async () => {
     const a = new FileStateStore(dir).namespace('core.a');
     const b = new FileStateStore(dir).namespace('core.b');

@@ -45,9 +45,14 @@ export class FileStateStore implements StateStore {
   async put<T>(key: string, value: T): Promise<void> {
     const file = this.file(key);
     const dir = path.dirname(file);
-    await mkdir(dir, { recursive: true });
+    if (!knownDirs.has(dir)) await mkdir(dir, { recursive: true });
+    knownDirs.add(dir);
     const tmp = path.join(dir, `${TMP}${randomBytes(6).toString('hex')}`);
-    const fh = await open(tmp, 'wx', 0o600);
+    const fh = await open(tmp, 'wx', 0o600).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true }); // removed behind our back
+      return open(tmp, 'wx', 0o600);
+    });
     try {
       await fh.writeFile(JSON.stringify(value));
       await fh.sync();
@@ -60,7 +65,7 @@ export class FileStateStore implements StateStore {
       await rm(tmp, { force: true });
       throw err;
     }
-    await syncDir(dir);
+    await syncDirShared(dir);
   }
 
   async delete(key: string): Promise<boolean> {
@@ -99,6 +104,33 @@ export class FileStateStore implements StateStore {
       else if (e.name.endsWith('.json')) out.push(relName.slice(0, -'.json'.length));
     }
   }
+}
+
+/** Directories this process made or saw (a put skips their mkdir). */
+const knownDirs = new Set<string>();
+
+/** Per directory: the fsync under way and the one queued behind it. */
+const dirSyncs = new Map<string, { running?: Promise<void>; queued?: Promise<void> }>();
+
+/**
+ * A rename is durable once an fsync of its directory that started after it has finished. Puts
+ * that land while one fsync runs share the next one instead of each running their own.
+ */
+function syncDirShared(dir: string): Promise<void> {
+  const s = dirSyncs.get(dir) ?? {};
+  dirSyncs.set(dir, s);
+  if (!s.running) {
+    s.running = syncDir(dir).finally(() => {
+      s.running = undefined;
+      if (!s.queued) dirSyncs.delete(dir);
+    });
+    return s.running;
+  }
+  s.queued ??= s.running.catch(() => undefined).then(() => {
+    s.queued = undefined;
+    return syncDirShared(dir);
+  });
+  return s.queued;
 }
 
 async function syncDir(dir: string): Promise<void> {
