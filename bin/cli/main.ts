@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { ApiClient } from './client.js';
 import { cliVersion } from './cli-version.js';
+import { registerContainerCommands } from './commands/container.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerInfoCommand } from './commands/info.js';
@@ -59,7 +60,7 @@ function program(io: CliIo, ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .addHelpText('after', examples('keel version', 'keel plugin ls --filter status=skipped', 'keel events --since 10m', 'keel -H unix:///tmp/keel.sock info', 'KEEL_HOST=tcp://10.0.0.5:2375 keel system ping'));
-  for (const register of [registerVersionCommand, registerInfoCommand, registerEventsCommand, registerSystemCommands, registerPluginCommands, registerImageCommands, registerRegistryCommands]) register(p, ctx);
+  for (const register of [registerVersionCommand, registerInfoCommand, registerEventsCommand, registerSystemCommands, registerPluginCommands, registerImageCommands, registerRegistryCommands, registerContainerCommands]) register(p, ctx);
   return p;
 }
 

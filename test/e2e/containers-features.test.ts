@@ -110,6 +110,20 @@ describe.skipIf(!!skip)(`containers: features with the docker CLI${skip ? ` [ski
     await ok(['rm', 'lg']);
   });
 
+  it('keel ps, container logs, stop and rm show what docker shows', async () => {
+    await ok(['run', '-d', '--name', 'kcli', '-l', 'via=keel', 'busybox', 'sh', '-c', 'echo to-out; echo to-err >&2; exec sleep 300']);
+    const ps = await c.d.keel(['ps', '--filter', 'label=via=keel']);
+    expect(ps.stdout).toMatch(/^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES\n[0-9a-f]{12} +busybox +"sh -c 'echo to-out;…" .* Up .* kcli\n$/);
+    for (let i = 0; i < 30 && !(await c.d.keel(['container', 'logs', 'kcli'])).stdout; i++) await sleep(100);
+    expect(await c.d.keel(['container', 'logs', 'kcli'])).toMatchObject({ code: 0, stdout: 'to-out\n', stderr: 'to-err\n' });
+    expect((await c.d.keel(['container', 'stop', '-t', '1', 'kcli'])).code).toBe(0);
+    expect((await inspect('kcli')).State.Running).toBe(false);
+    expect((await c.d.keel(['container', 'rm', 'kcli'])).code).toBe(0);
+    const gone = await c.d.keel(['container', 'inspect', 'kcli']);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toMatch(/No such container: kcli/);
+  });
+
   it('lists with ps -q, -n, -s, --format and filters; prunes stopped containers', async () => {
     await ok(['create', '--name', 'p1', '-l', 'a=1', 'busybox', 'true']);
     expect((await c.docker(['run', '--name', 'p2', 'busybox', 'sh', '-c', 'exit 2'])).code).toBe(2);

@@ -29,7 +29,7 @@ describe('docker ps view', () => {
 
   it('lists Docker fields: full ID, slash names, image, command, unix Created', () => {
     const c = testRecord({ Name: '/web', Path: 'sh', Args: ['-c', 'echo hi'] });
-    expect(listEntry(c)).toMatchObject({ Id: c.Id, Names: ['/web'], Image: 'busybox', ImageID: c.Image, Command: 'sh -c echo hi', Created: Math.floor(Date.parse(c.Created) / 1000), State: 'created', Status: 'Created' });
+    expect(listEntry(c)).toMatchObject({ Id: c.Id, Names: ['/web'], Image: 'busybox', ImageID: c.Image, Command: "sh -c 'echo hi'", Created: Math.floor(Date.parse(c.Created) / 1000), State: 'created', Status: 'Created' });
     expect(listEntry(c, { rw: 5, rootFs: 10 })).toMatchObject({ SizeRw: 5, SizeRootFs: 10 });
   });
 

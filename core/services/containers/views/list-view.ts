@@ -43,9 +43,9 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   return `Exited (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
 }
 
-/** The `COMMAND` as moby shows it: path and args joined by spaces. */
+/** The `COMMAND` as moby lists it: path and args joined by spaces, args with spaces in single quotes. */
 function command(c: ContainerRecord): string {
-  return [c.Path, ...c.Args].join(' ');
+  return [c.Path, ...c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
 }
 
 /** One list entry. */
