@@ -6,7 +6,7 @@
  */
 import dgram from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,6 +63,26 @@ describe.skipIf(!!skip)(`containers: volumes, mounts and log drivers${skip ? ` [
     expect(roFrom.stderr).toMatch(/Read-only file system/);
     await ok(['rm', 'src']);
     await ok(['volume', 'rm', 'shared1']);
+  });
+
+  it('docker cp into a running container lands in its volume (not in the rootfs under it), and back out', async () => {
+    await ok(['run', '-d', '--name', 'cpvol', '-v', 'cpdata:/data', '-v', `${hostDir}:/hostdir:ro`, 'busybox', 'sleep', '300']);
+    const src = path.join(hostDir, 'cp-in.txt');
+    await writeFile(src, 'copied-in\n');
+    await ok(['cp', src, 'cpvol:/data/']);
+    expect(await ok(['exec', 'cpvol', 'cat', '/data/cp-in.txt'])).toBe('copied-in\n');
+    await ok(['cp', src, 'cpvol:/data']);
+    await ok(['cp', src, 'cpvol:/data/renamed.txt']);
+    expect(await ok(['exec', 'cpvol', 'ls', '/data'])).toBe('cp-in.txt\nrenamed.txt\n');
+    const ro = await docker(['cp', src, 'cpvol:/hostdir/']);
+    expect(ro.code).not.toBe(0);
+    expect(ro.stderr).toMatch(/read-only/);
+    const out = path.join(hostDir, 'cp-out');
+    await ok(['cp', 'cpvol:/data/cp-in.txt', out]);
+    expect(readFileSync(out, 'utf8')).toBe('copied-in\n');
+    await ok(['rm', '-f', 'cpvol']);
+    expect(await ok(['run', '--rm', '-v', 'cpdata:/d', 'busybox', 'cat', '/d/renamed.txt'])).toBe('copied-in\n');
+    await ok(['volume', 'rm', 'cpdata']);
   });
 
   it('mounts tmpfs with its size (--tmpfs and --mount type=tmpfs)', async () => {

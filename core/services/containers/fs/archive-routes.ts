@@ -7,6 +7,7 @@ import { constants } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { InvalidArgumentError, NotFoundError, queryBool, queryString, type ApiReply, type ApiRequest, type HttpRouter } from '@keel/sdk';
+import { cleanEntryPath } from '@keel/sdk/tar';
 import type { ContainerAccess } from '../container-access.js';
 import type { ContainerRecord } from '../container-types.js';
 import { resolveUser } from '../spec/user.js';
@@ -23,6 +24,34 @@ export async function withRootfs<T>(access: ContainerAccess, c: ContainerRecord,
   } finally {
     await access.unmountRootfs(c);
   }
+}
+
+/**
+ * Where container path `p` really lives when it is inside a volume or bind mount: that mount's
+ * host directory and the path below it (the rootfs only holds the empty mount point). The mount
+ * point itself counts when the path names its content (`/data/`, `/data/.`) or, for `put`, always
+ * (an extraction point is a directory). Undefined: the path is in the root filesystem.
+ */
+export function mountedPath(c: ContainerRecord, p: string, put: boolean): { root: string; path: string; readOnly: boolean } | undefined {
+  const abs = `/${cleanEntryPath(p, true)}`;
+  const dotted = p.endsWith('/.');
+  const content = dotted || p.endsWith('/');
+  const mounts = (c.keel.mounts ?? []).filter((m) => (m.type === 'bind' && m.source) || (m.type === 'volume' && m.mountpoint)).sort((a, b) => b.destination.length - a.destination.length);
+  for (const m of mounts) {
+    const inside = abs.startsWith(`${m.destination}/`);
+    if (!inside && !(abs === m.destination && (content || put))) continue;
+    const rest = inside ? abs.slice(m.destination.length) : '/';
+    const suffix = dotted ? (rest === '/' ? '.' : '/.') : content && rest !== '/' ? '/' : '';
+    return { root: m.type === 'bind' ? m.source : m.mountpoint!, path: `${rest}${suffix}`, readOnly: m.readOnly };
+  }
+  return undefined;
+}
+
+/** Runs `fn` on the filesystem that holds `p`: a mount's host directory, else the container's root filesystem. */
+async function withPath<T>(access: ContainerAccess, c: ContainerRecord, p: string, put: boolean, fn: (root: string, path: string, readOnly: boolean) => Promise<T>): Promise<T> {
+  const m = mountedPath(c, p, put);
+  if (m) return fn(m.root, m.path, m.readOnly);
+  return withRootfs(access, c, (root) => fn(root, p, !!c.HostConfig.ReadonlyRootfs));
 }
 
 function pathParam(req: ApiRequest): string {
@@ -64,24 +93,21 @@ async function destinationDir(root: string, p: string, name: string): Promise<st
 async function statRoute(access: ContainerAccess, req: ApiRequest, reply: ApiReply): Promise<void> {
   const c = access.get(req.params.id!);
   const p = pathParam(req);
-  const stat = await withRootfs(access, c, async (root) => pathStat(root, await resolveContainerPath(root, p, displayName(c))));
+  const stat = await withPath(access, c, p, false, async (root, inRoot) => pathStat(root, await resolveContainerPath(root, inRoot, displayName(c))));
   reply.status(200).header(STAT_HEADER, encodePathStat(stat)).text('');
 }
 
 async function getRoute(access: ContainerAccess, req: ApiRequest, reply: ApiReply): Promise<void> {
   const c = access.get(req.params.id!);
   const p = pathParam(req);
-  const root = await access.mountRootfs(c);
-  try {
-    const resolved = await resolveContainerPath(root, p, displayName(c));
+  await withPath(access, c, p, false, async (root, inRoot) => {
+    const resolved = await resolveContainerPath(root, inRoot, displayName(c));
     const stat = await pathStat(root, resolved);
     const tar = archiveResolved(resolved);
     access.publish(c, 'archive-path');
     reply.status(200).header(STAT_HEADER, encodePathStat(stat));
     await reply.stream(tar, 'application/x-tar');
-  } finally {
-    await access.unmountRootfs(c);
-  }
+  });
 }
 
 async function putRoute(access: ContainerAccess, req: ApiRequest, reply: ApiReply): Promise<void> {
@@ -90,10 +116,10 @@ async function putRoute(access: ContainerAccess, req: ApiRequest, reply: ApiRepl
   const body = req.bodyStream;
   if (!body) throw new InvalidArgumentError('a tar archive body is required');
   try {
-    await withRootfs(access, c, async (root) => {
-      const dest = await destinationDir(root, p, displayName(c));
-      if (c.HostConfig.ReadonlyRootfs) throw new InvalidArgumentError('container rootfs is marked read-only');
-      const owner = queryBool(req, 'copyUIDGID') ? await containerOwner(root, c) : { uid: 0, gid: 0 };
+    await withPath(access, c, p, true, async (root, inRoot, readOnly) => {
+      const dest = await destinationDir(root, inRoot, displayName(c));
+      if (readOnly) throw new InvalidArgumentError(inRoot === p ? 'container rootfs is marked read-only' : 'mounted volume is marked read-only');
+      const owner = queryBool(req, 'copyUIDGID') ? await withRootfs(access, c, (rootfs) => containerOwner(rootfs, c)) : { uid: 0, gid: 0 };
       const source = (body as Readable).iterator({ destroyOnReturn: false }); // the request must survive a refused archive to carry the 400
       await extractInto(root, dest, source, { noOverwriteDirNonDir: queryBool(req, 'noOverwriteDirNonDir'), owner });
     });
