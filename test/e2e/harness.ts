@@ -177,8 +177,10 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
       }
       const code = await exited;
       await cleanupContainers(tmp);
-      // keeld removes its default bridge at stop when nothing is attached; a crashed test may not have let it.
+      // keeld removes its bridges and rules at stop when nothing is attached; a test that left a
+      // container attached (its monitor killed above) may not have let it.
       if (ownBridge) await new Promise((r) => execFile('ip', ['link', 'del', net.bridge], () => r(undefined)));
+      await removeChains(net.chainPrefix);
       await rm(tmp, { recursive: true, force: true });
       // Test daemons own their cgroup parent (its container cgroups are gone by now).
       for (const c of readdirSync('/sys/fs/cgroup')) await rmdir(path.join('/sys/fs/cgroup', c, daemon.cgroupParent)).catch(() => undefined);
@@ -221,6 +223,23 @@ export async function cleanupContainers(tmp: string): Promise<void> {
   }
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${tmp}/`)).reverse();
   for (const m of mounts) await exec('umount', ['-l', m]);
+}
+
+/** Deletes every iptables chain named `<prefix>-*` and the jumps into them (a test daemon's own). */
+export async function removeChains(prefix: string): Promise<void> {
+  const run = (args: string[]) => new Promise<string>((resolve) => execFile('iptables', args, (_e, out) => resolve(String(out ?? ''))));
+  const save = (table: string) => new Promise<string>((resolve) => execFile('iptables-save', ['-t', table], (_e, out) => resolve(String(out ?? ''))));
+  for (const table of ['filter', 'nat']) {
+    const text = await save(table);
+    if (!text.includes(`${prefix}-`)) continue;
+    for (const line of text.split('\n')) {
+      const m = /^-A (INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) (.*-j (\S+))$/.exec(line);
+      if (m && m[3]!.startsWith(`${prefix}-`)) await run(['-t', table, '-D', m[1]!, ...m[2]!.split(' ')]);
+    }
+    const chains = text.split('\n').map((l) => /^:(\S+)/.exec(l)?.[1]).filter((c): c is string => !!c && c.startsWith(`${prefix}-`));
+    for (const c of chains) await run(['-t', table, '-F', c]);
+    for (const c of chains) await run(['-t', table, '-X', c]);
+  }
 }
 
 /** Stops every daemon this process started and has not stopped yet. */
