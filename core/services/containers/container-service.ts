@@ -86,7 +86,7 @@ export class ContainerService implements ContainerAccess {
     });
     if (opts.limit > 0) list = list.slice(0, opts.limit);
     const out: Array<Record<string, unknown>> = [];
-    for (const c of list) out.push(listEntry(c, opts.size ? await this.size(c) : undefined, this.ctx.networks?.settings(c.Id)));
+    for (const c of list) out.push(listEntry(c, opts.size ? await this.size(c) : undefined, this.ctx.networks.settings(c.Id)));
     return out;
   }
 
@@ -103,7 +103,7 @@ export class ContainerService implements ContainerAccess {
 
   async inspect(ref: string, size: boolean): Promise<Record<string, unknown>> {
     const c = this.store.get(ref);
-    return inspectView(c, this.ctx, size ? await this.size(c) : undefined, this.ctx.networks?.settings(c.Id));
+    return inspectView(c, this.ctx, size ? await this.size(c) : undefined, this.ctx.networks.settings(c.Id));
   }
 
   async rename(ref: string, newName: string): Promise<void> {

@@ -35,8 +35,8 @@ export interface ContainerContext {
   readonly conmon: Conmon;
   readonly mounts: ContainerMounts;
   readonly logs: LogPipeline;
-  /** The network service; absent in builds without one (then: none, host, or a private namespace). */
-  readonly networks?: NetworkPort;
+  /** The network service (a required dependency of the container service). */
+  readonly networks: NetworkPort;
   readonly settings: ContainerSettings;
   /** `<pluginRoot>`: persistent per-container directories (logs, exit files, hosts files). */
   readonly dataRoot: string;

@@ -46,7 +46,7 @@ export class Remover {
     const files = containerPaths(this.ctx, id);
     await this.ctx.runtimes.get(c.keel.runtime)?.delete(id, { force: true }).catch(() => undefined);
     await removeCgroup(c.keel.cgroupsPath);
-    await this.ctx.networks?.detach(id).catch(() => undefined);
+    await this.ctx.networks.detach(id).catch(() => undefined);
     const storage = this.ctx.storage.get(c.keel.storage);
     if (storage && (await storage.exists(id))) await storage.remove(id);
     await this.ctx.images.release(id);

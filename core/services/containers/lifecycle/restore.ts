@@ -37,7 +37,7 @@ async function markLost(ctx: ContainerContext, c: ContainerRecord): Promise<Cont
   await runtime?.kill(c.Id, 'SIGKILL', { all: true }).catch(() => undefined);
   await runtime?.delete(c.Id, { force: true }).catch(() => undefined);
   await ctx.mounts.unmountAll(c.Id, c.keel.mounts ?? []);
-  await ctx.networks?.detach(c.Id).catch(() => undefined);
+  await ctx.networks.detach(c.Id).catch(() => undefined);
   await ctx.storage.get(c.keel.storage)?.unmount(c.Id).catch(() => undefined);
   const files = containerPaths(ctx, c.Id);
   await ctx.logs.finish(c, files.data, files.log);

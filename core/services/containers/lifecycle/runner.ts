@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConflictError, InvalidArgumentError, NotFoundError } from '@keel/sdk';
+import { ConflictError, NotFoundError } from '@keel/sdk';
 import type { ContainerRecord } from '../container-types.js';
 import { containerCgroup, hostCgroupLayout } from '../cgroups/index.js';
 import { resizeTerminal } from '../monitor/conmon.js';
@@ -17,11 +17,8 @@ import { readExitFile } from './exit-watcher.js';
 import { BackOff, shouldRestart } from './restart-policy.js';
 import { parseSignal } from './signals.js';
 import { attachRequest } from './network-port.js';
-import { containerSpec, writeEtcFiles, writeNetworkFiles } from './spec-files.js';
+import { containerSpec, writeNetworkFiles } from './spec-files.js';
 import type { Waiters } from './waiters.js';
-
-/** Network modes this build serves until network drivers land (`default`/`bridge` get a private namespace). */
-const NETWORK_MODES = new Set(['default', 'bridge', 'none', 'host']);
 
 /** Result of start/stop when nothing had to be done (HTTP 304). */
 export const NOT_MODIFIED = Symbol('not-modified');
@@ -98,18 +95,10 @@ export class Runner {
     let networkAttached = false;
     let mountsAfter = c.keel.mounts;
     try {
-      let netnsPath: string | undefined;
-      if (this.ctx.networks) {
-        const net = await this.ctx.networks.attach(c.Id, attachRequest(c));
-        networkAttached = true;
-        netnsPath = net.netnsPath;
-        await writeNetworkFiles(this.ctx, c, net);
-      } else {
-        const mode = c.HostConfig.NetworkMode ?? 'default';
-        if (!NETWORK_MODES.has(mode)) throw new NotFoundError(`network ${mode.replace(/^container:/, 'container ')} not found`);
-        await writeEtcFiles(this.ctx, c);
-      }
-      const spec = await containerSpec(this.ctx, c, rootfs, netnsPath);
+      const net = await this.ctx.networks.attach(c.Id, attachRequest(c));
+      networkAttached = true;
+      await writeNetworkFiles(this.ctx, c, net);
+      const spec = await containerSpec(this.ctx, c, rootfs, net.netnsPath);
       const mounted = await this.ctx.mounts.mountAll(c.Id, c.keel.mounts ?? [], rootfs);
       volumesMounted = true;
       (spec.mounts as unknown[]).push(...mounted.spec);
@@ -142,7 +131,7 @@ export class Runner {
       await runtime.delete(c.Id, { force: true }).catch(() => undefined);
       await removeCgroup(c.keel.cgroupsPath);
       if (volumesMounted) await this.ctx.mounts.unmountAll(c.Id, c.keel.mounts ?? []);
-      if (networkAttached) await this.ctx.networks?.detach(c.Id).catch(() => undefined);
+      if (networkAttached) await this.ctx.networks.detach(c.Id).catch(() => undefined);
       await this.ctx.logs.stop(c.Id);
       await storage.unmount(c.Id).catch(() => undefined);
       this.attach.endPending(c.Id);
@@ -182,7 +171,7 @@ export class Runner {
     const oom = existsSync(path.join(files.data, 'oom')) || (await this.oomKilled(c));
     await this.ctx.runtimes.get(c.keel.runtime)?.delete(id, { force: true }).catch((err: Error) => this.ctx.log.warn({ id, err: err.message }, 'runtime delete failed'));
     await this.ctx.mounts.unmountAll(id, c.keel.mounts ?? []);
-    await this.ctx.networks?.detach(id).catch((err: Error) => this.ctx.log.warn({ id, err: err.message }, 'releasing the network failed'));
+    await this.ctx.networks.detach(id).catch((err: Error) => this.ctx.log.warn({ id, err: err.message }, 'releasing the network failed'));
     await this.ctx.storage.get(c.keel.storage)?.unmount(id).catch(() => undefined);
     await this.ctx.logs.finish(c, files.data, files.log); // every line is in the driver before anyone learns of the exit
     await rm(files.exitFile, { force: true });
@@ -300,9 +289,4 @@ export class Runner {
     });
   }
 
-  /** Validates a stop timeout query. */
-  static timeout(value: number | undefined): number | undefined {
-    if (value !== undefined && !Number.isFinite(value)) throw new InvalidArgumentError('invalid stop timeout');
-    return value;
-  }
 }

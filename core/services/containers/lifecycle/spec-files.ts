@@ -1,7 +1,7 @@
 /**
  * What a container's OCI spec needs from the host and its root filesystem at start: the user
  * database inside the rootfs (read without following links out of it), `--device` nodes, the
- * generated /etc/hostname, /etc/hosts and /etc/resolv.conf, and the spec itself.
+ * /etc/hostname, /etc/hosts and /etc/resolv.conf the network service made, and the spec itself.
  */
 import { constants } from 'node:fs';
 import { open, readFile, stat, writeFile } from 'node:fs/promises';
@@ -44,38 +44,12 @@ export async function hostDevices(host: ContainerHostConfig): Promise<Record<str
   return out;
 }
 
-const LOCALHOST = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
-
 /** Writes the /etc files the network service made for the container. */
 export async function writeNetworkFiles(ctx: ContainerContext, c: ContainerRecord, net: { hosts: string; resolvConf: string; hostname: string }): Promise<void> {
   const files = containerPaths(ctx, c.Id);
   await writeFile(files.hostname, net.hostname.endsWith('\n') ? net.hostname : `${net.hostname}\n`);
   await writeFile(files.hosts, net.hosts);
   await writeFile(files.resolvConf, net.resolvConf);
-}
-
-/** Writes the container's hostname, hosts and resolv.conf files (kept in its data directory). */
-export async function writeEtcFiles(ctx: ContainerContext, c: ContainerRecord): Promise<void> {
-  const files = containerPaths(ctx, c.Id);
-  const host = c.HostConfig;
-  const hostNet = host.NetworkMode === 'host';
-  const hostname = c.Config.Hostname || (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim();
-  await writeFile(files.hostname, `${hostname}\n`);
-  let hosts = hostNet ? await readFile('/etc/hosts', 'utf8').catch(() => LOCALHOST) : LOCALHOST;
-  for (const extra of host.ExtraHosts ?? []) {
-    const i = extra.indexOf(':');
-    const [name, ip] = i < 0 ? [extra, ''] : [extra.slice(0, i), extra.slice(i + 1)];
-    if (!name || !ip) throw new InvalidArgumentError(`invalid IP address in add-host: "${ip}"`);
-    hosts += `${ip === 'host-gateway' ? '127.0.0.1' : ip}\t${name}\n`;
-  }
-  await writeFile(files.hosts, hosts);
-  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  let resolv = hostNet ? hostResolv : hostResolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
-  if (host.Dns?.length || host.DnsSearch?.length || host.DnsOptions?.length) {
-    const kept = resolv.split('\n').filter((l) => !/^\s*(nameserver|search|domain|options)\b/.test(l) || (!host.Dns?.length && /^\s*nameserver/.test(l)));
-    resolv = [...kept.filter(Boolean), ...(host.Dns ?? []).map((d) => `nameserver ${d}`), ...(host.DnsSearch?.length ? [`search ${host.DnsSearch.join(' ')}`] : []), ...(host.DnsOptions?.length ? [`options ${host.DnsOptions.join(' ')}`] : [])].join('\n');
-  }
-  await writeFile(files.resolvConf, resolv.endsWith('\n') || !resolv ? resolv : `${resolv}\n`);
 }
 
 let bounding: Promise<Set<string>> | undefined;

@@ -2,10 +2,18 @@
  * Docker's container lifecycle routes: create, list, inspect, start, stop, restart, kill,
  * pause/unpause, rename, wait, resize, remove and prune.
  */
-import { InvalidArgumentError, NotFoundError, queryBool, queryFilters, queryInt, queryString, type HttpRouter } from '@keel/sdk';
+import { InvalidArgumentError, queryBool, queryFilters, queryInt, queryString, type ApiRequest, type HttpRouter } from '@keel/sdk';
 import type { ContainerService } from '../container-service.js';
 import { LIST_FILTERS } from '../views/list-view.js';
 import { NOT_MODIFIED } from '../lifecycle/runner.js';
+
+/** `?h=&w=` of a resize request; 400 for a negative size. */
+export function terminalSize(req: Pick<ApiRequest, 'query'>): { h: number; w: number } {
+  const h = queryInt(req, 'h', 0)!;
+  const w = queryInt(req, 'w', 0)!;
+  if (h < 0 || w < 0) throw new InvalidArgumentError('invalid terminal size');
+  return { h, w };
+}
 
 /** Answers 204 once `op` is done. */
 async function done(op: Promise<unknown>, reply: { empty(): void }): Promise<void> {
@@ -52,13 +60,11 @@ export function registerContainerRoutes(router: HttpRouter, svc: ContainerServic
   router.route({
     method: 'POST', path: '/containers/:id/resize',
     handler: async (req, reply) => {
-      const h = queryInt(req, 'h', 0)!;
-      const w = queryInt(req, 'w', 0)!;
-      if (h < 0 || w < 0) throw new InvalidArgumentError('invalid terminal size');
+      const { h, w } = terminalSize(req);
       const c = svc.store.get(id(req.params));
       if (!c.State.Running) throw new InvalidArgumentError(`Container ${c.Id} is not running`);
       await svc.runner.resize(c, h, w);
-      publishResize(svc, c.Id, h, w);
+      svc.publish(c, 'resize', { height: String(h), width: String(w) });
       reply.status(200).empty();
     },
   });
@@ -82,10 +88,4 @@ export function registerContainerRoutes(router: HttpRouter, svc: ContainerServic
     },
   });
   router.route({ method: 'POST', path: '/containers/prune', handler: (req) => svc.prune(queryFilters(req, ['until', 'label', 'label!'])) });
-}
-
-function publishResize(svc: ContainerService, id: string, h: number, w: number): void {
-  const c = svc.store.find(id);
-  if (!c) throw new NotFoundError(`No such container: ${id}`);
-  svc.publish(c, 'resize', { height: String(h), width: String(w) });
 }

@@ -1,7 +1,8 @@
 /** `docker exec`: create, start (detached or hijacked), inspect, resize. */
-import { InvalidArgumentError, queryInt, type HttpRouter } from '@keel/sdk';
+import type { HttpRouter } from '@keel/sdk';
 import type { ContainerService } from '../container-service.js';
 import type { ExecConfig } from '../exec/exec-service.js';
+import { terminalSize } from './container-routes.js';
 
 /** Registers the exec routes. */
 export function registerExecRoutes(router: HttpRouter, svc: ContainerService): void {
@@ -33,9 +34,7 @@ export function registerExecRoutes(router: HttpRouter, svc: ContainerService): v
   router.route({
     method: 'POST', path: '/exec/:id/resize',
     handler: async (req, reply) => {
-      const h = queryInt(req, 'h', 0)!;
-      const w = queryInt(req, 'w', 0)!;
-      if (h < 0 || w < 0) throw new InvalidArgumentError('invalid terminal size');
+      const { h, w } = terminalSize(req);
       await svc.exec.resize(req.params.id!, h, w);
       reply.status(200).empty();
     },
