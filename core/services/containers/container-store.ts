@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, InvalidArgumentError, NotFoundError, type StateStore } from '@keel/sdk';
 import type { ContainerRecord } from './container-types.js';
+import { KeyedQueue } from './keyed-queue.js';
 
 const NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
@@ -27,8 +28,8 @@ export class ContainerStore {
   private readonly byName = new Map<string, string>();
   /** Names reserved by creates still in progress. */
   private readonly reserved = new Set<string>();
-  /** The tail of each record's update chain. */
-  private readonly chains = new Map<string, Promise<unknown>>();
+  /** Updates of one record, in order. */
+  private readonly updates = new KeyedQueue();
 
   constructor(private readonly state: StateStore) {}
 
@@ -114,17 +115,13 @@ export class ContainerStore {
 
   /** Applies `change` to a copy of the record and writes it; updates of one record run in order. */
   update(id: string, change: (c: ContainerRecord) => void): Promise<ContainerRecord> {
-    const run = (this.chains.get(id) ?? Promise.resolve()).then(() => {
+    return this.updates.run(id, () => {
       const current = this.byId.get(id);
       if (!current) throw noSuchContainer(id);
       const copy = structuredClone(current);
       change(copy);
       return this.put(copy);
     });
-    const tail = run.catch(() => undefined);
-    this.chains.set(id, tail);
-    void tail.then(() => this.chains.get(id) === tail && this.chains.delete(id));
-    return run;
   }
 
   /** Forgets a record. */

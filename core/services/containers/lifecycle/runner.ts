@@ -9,6 +9,7 @@ import path from 'node:path';
 import { ConflictError, NotFoundError } from '@keel/sdk';
 import type { ContainerRecord } from '../container-types.js';
 import { containerCgroup, hostCgroupLayout } from '../cgroups/index.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { resizeTerminal } from '../monitor/conmon.js';
 import type { AttachHub } from './attach-hub.js';
 import { containerPaths, publishContainer, type ContainerContext } from './context.js';
@@ -34,7 +35,7 @@ function startFailureCode(message: string): number {
 
 /** Starts, stops and watches containers. */
 export class Runner {
-  private readonly ops = new Map<string, Promise<unknown>>();
+  private readonly ops = new KeyedQueue();
   private readonly starting = new Map<string, Promise<unknown>>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly backOff = new BackOff();
@@ -50,11 +51,7 @@ export class Runner {
 
   /** Runs `fn` after every earlier queued operation on container `id`. */
   exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.ops.get(id) ?? Promise.resolve()).then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.ops.set(id, tail);
-    void tail.then(() => this.ops.get(id) === tail && this.ops.delete(id));
-    return run;
+    return this.ops.run(id, fn);
   }
 
   /** `docker start`. */
