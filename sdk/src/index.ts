@@ -18,4 +18,5 @@ export * from './hooks.js';
 export * from './http.js';
 export * from './graph.js';
 export * from './version.js';
+export * from './platform.js';
 export * from './drivers/index.js';

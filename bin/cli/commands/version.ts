@@ -1,6 +1,7 @@
 /** `keel version`: the client's version and the daemon's, like `docker version`. */
 import os from 'node:os';
 import type { Command } from 'commander';
+import { goArch } from '@keel/sdk';
 import { API_VERSION } from '../client.js';
 import type { CliContext } from '../context.js';
 import { examples, fields } from '../help-text.js';
@@ -9,11 +10,10 @@ import { outputFormat, toJson } from '../output-format.js';
 type Json = Record<string, any>;
 
 // docker prints Go's architecture names; Node's differ for the common ones.
-const GO_ARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm: 'arm', arm64: 'arm64', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 
 /** The client half of `keel version`. */
 export function clientVersion(version: string): Json {
-  return { Version: version, ApiVersion: API_VERSION, NodeVersion: process.version, Os: os.platform(), Arch: GO_ARCH[os.arch()] ?? os.arch() };
+  return { Version: version, ApiVersion: API_VERSION, NodeVersion: process.version, Os: os.platform(), Arch: goArch(os.arch()) };
 }
 
 /** The `Client:` block. */

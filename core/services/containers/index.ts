@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { coreServices, definePlugin, drivers, NotSupportedError } from '@keel/sdk';
+import { coreServices, definePlugin, drivers, goArch, NotSupportedError } from '@keel/sdk';
 import { imageBackendRef, imagesHooks } from '../images/index.js';
 import { networkBackendRef } from '../networks/index.js';
 import { volumeBackendRef } from '../volumes/index.js';
@@ -40,7 +40,6 @@ export interface ContainersConfig {
   readonly stopTimeout: number;
 }
 
-const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 const first = (paths: string[]) => paths.find((p) => existsSync(p));
 
 /** The containers service plugin. */
@@ -68,7 +67,7 @@ export const containersServicePlugin = definePlugin({
       store, images, storage, runtimes: allRuntimes, events, log, conmon: new Conmon(conmonPath), mounts: new ContainerMounts(volumes), networks,
       logs: new LogPipeline(logDrivers, { driver: logDrivers.defaultName() ?? 'json-file', options: daemon.get<Record<string, string>>('log-opts') ?? {} }, log), dataRoot: paths.pluginRoot, runRoot: paths.pluginRunRoot,
       settings: {
-        cgroupParent: cgroupParent.startsWith('/') ? cgroupParent : `/${cgroupParent}`, goArch: GO_ARCH[process.arch] ?? process.arch, kernel: os.release(),
+        cgroupParent: cgroupParent.startsWith('/') ? cgroupParent : `/${cgroupParent}`, goArch: goArch(), kernel: os.release(),
         initPath: daemon.get<string>('init-path') || first(['/usr/bin/tini-static', '/usr/bin/docker-init', '/usr/bin/tini']), stopTimeout: config.stopTimeout,
       },
     };

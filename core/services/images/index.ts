@@ -9,7 +9,7 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { coreServices, definePlugin, drivers } from '@keel/sdk';
+import { coreServices, definePlugin, drivers, goArch } from '@keel/sdk';
 import { systemHooks } from '../system/index.js';
 import { imageBackendRef } from './image-backend.js';
 import { BlobStore } from './blob-store.js';
@@ -31,7 +31,6 @@ export interface ImagesConfig extends RegistryPluginOptions {
   readonly maxLoadBytes: number;
 }
 
-const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
 
 /** The image service plugin. */
 export const imagesServicePlugin = definePlugin({
@@ -68,7 +67,7 @@ export const imagesServicePlugin = definePlugin({
     }
 
     const service = new ImagesService({ images, layers, events, hooks: hooks.declare(imagesHooks), driverName });
-    const platform = { os: 'linux', architecture: GO_ARCH[process.arch] ?? process.arch };
+    const platform = { os: 'linux', architecture: goArch() };
     const views = { images, layers, driverName };
     const registry = setupRegistry({
       config: daemon, options: config, state: store, root, images, layers, blobs, events, tmpRoot, maxBytes: config.maxLoadBytes, platform,
