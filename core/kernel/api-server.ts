@@ -8,7 +8,7 @@ import http from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { EngineError, InvalidArgumentError, NotFoundError, toEngineError, type Logger } from '@keel/sdk';
 import { toApiReply, toApiRequest, type RawExtras } from './api-reply.js';
-import { API_VERSION, MIN_API_VERSION, checkApiVersion, compareVersions, splitVersion } from './api-version.js';
+import { API_VERSION, checkApiVersion, servedApiVersion, splitVersion } from './api-version.js';
 import { installUpgradeHandler } from './hijack.js';
 import { listenOn, type Listener } from './listeners.js';
 import type { OwnedRoute } from './route-table.js';
@@ -40,21 +40,28 @@ function fromFastifyError(err: Error & { statusCode?: number; code?: string }): 
   return toEngineError(err);
 }
 
+/** The `Server` header of every answer. */
+const serverHeader = (version: string) => `Docker/keel-${version} (linux)`;
+
+/** What `/_ping` answers besides the headers every answer has. */
+function pingHeaders(experimental: boolean): Record<string, string> {
+  return {
+    'Docker-Experimental': String(experimental), 'Builder-Version': '1', Swarm: 'inactive',
+    'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Content-Type': 'text/plain; charset=utf-8',
+  };
+}
+
 /**
  * `/_ping` answered before routing: clients (and health probes) call it constantly, and it needs
  * nothing from a route (the same headers fastify's `/_ping` sends). Prefixes outside the served
  * version range still go through fastify for its error.
  */
 export function pingFastPath(version: string, experimental: boolean): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
-  const headers = {
-    'Api-Version': API_VERSION, Ostype: 'linux', Server: `Docker/keel-${version} (linux)`, 'Docker-Experimental': String(experimental),
-    'Builder-Version': '1', Swarm: 'inactive', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache',
-    'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '2',
-  };
+  const headers = { 'Api-Version': API_VERSION, Ostype: 'linux', Server: serverHeader(version), ...pingHeaders(experimental), 'Content-Length': '2' };
   return (req, res) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.url?.endsWith('/_ping')) return false;
     const { version: v, path } = splitVersion(req.url);
-    if (path !== '/_ping' || (v && (compareVersions(v, MIN_API_VERSION) < 0 || compareVersions(v, API_VERSION) > 0))) return false;
+    if (path !== '/_ping' || (v && !servedApiVersion(v))) return false;
     res.writeHead(200, headers);
     res.end(req.method === 'HEAD' ? undefined : 'OK');
     return true;
@@ -76,9 +83,9 @@ export async function buildApiApp(opts: Omit<ApiServerOptions, 'hosts'>): Promis
       return path;
     },
   });
-  const serverHeader = `Docker/keel-${opts.version} (linux)`;
+  const server = serverHeader(opts.version);
   app.addHook('onRequest', async (req, reply) => {
-    reply.header('Api-Version', API_VERSION).header('Ostype', 'linux').header('Server', serverHeader);
+    reply.header('Api-Version', API_VERSION).header('Ostype', 'linux').header('Server', server);
     const version = (req.raw as unknown as RawExtras).keelApiVersion;
     if (version) checkApiVersion(version);
   });
@@ -103,11 +110,7 @@ export async function buildApiApp(opts: Omit<ApiServerOptions, 'hosts'>): Promis
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
 
   const ping = (req: FastifyRequest, reply: FastifyReply) => {
-    void reply
-      .header('Docker-Experimental', String(!!opts.experimental)).header('Builder-Version', '1').header('Swarm', 'inactive')
-      .header('Cache-Control', 'no-cache, no-store, must-revalidate').header('Pragma', 'no-cache')
-      .header('content-type', 'text/plain; charset=utf-8')
-      .send(req.method === 'HEAD' ? '' : 'OK');
+    void reply.headers(pingHeaders(!!opts.experimental)).send(req.method === 'HEAD' ? '' : 'OK');
   };
   app.get('/_ping', ping);
   app.head('/_ping', ping);

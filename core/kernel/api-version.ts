@@ -28,6 +28,11 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/** Whether `version` is in the served range. */
+export function servedApiVersion(version: string): boolean {
+  return compareVersions(version, MIN_API_VERSION) >= 0 && compareVersions(version, API_VERSION) <= 0;
+}
+
 /** Throws InvalidArgument (400) with moby's message when `version` is outside the served range. */
 export function checkApiVersion(version: string): void {
   if (compareVersions(version, API_VERSION) > 0) {
