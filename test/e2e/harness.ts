@@ -124,7 +124,7 @@ async function previousNames(configFile: string): Promise<{ linkPrefix: string; 
   const old = JSON.parse(await readFile(configFile, 'utf8').catch(() => '{}')) as { plugins?: Record<string, { linkPrefix?: string; chainPrefix?: string }>; bridge?: string };
   const fresh = networkNames();
   const bridge = old.plugins?.['network.bridge'];
-  return { linkPrefix: bridge?.linkPrefix ?? fresh.linkPrefix, chainPrefix: bridge?.chainPrefix ?? fresh.chainPrefix, bridge: (await readFile(`${configFile}.bridge`, 'utf8').catch(() => '')) || fresh.bridge };
+  return { linkPrefix: bridge?.linkPrefix ?? fresh.linkPrefix, chainPrefix: bridge?.chainPrefix ?? fresh.chainPrefix, bridge: old.bridge ?? fresh.bridge };
 }
 
 export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
@@ -146,12 +146,12 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
     'network.macvlan': { linkPrefix: net.linkPrefix, ...(plugins['network.macvlan'] ?? {}) },
   };
   const ownBridge = !options.args?.some((a) => a === '--bridge' || a === '-b' || a.startsWith('--bridge=')) && config.bridge === undefined;
+  if (ownBridge) config.bridge = net.bridge; // in daemon.json, where a restart finds it again
   await writeFile(configFile, JSON.stringify(config, null, 2));
-  if (ownBridge) await writeFile(`${configFile}.bridge`, net.bridge);
   // Containers of a test daemon live under their own cgroup parent, removed by stop().
   const given = options.args?.indexOf('--cgroup-parent') ?? -1;
   const cgroupParent = given >= 0 ? undefined : `keel-e2e-${path.basename(tmp)}`;
-  const args = [keeldPath, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, ...(cgroupParent ? ['--cgroup-parent', cgroupParent] : []), ...(ownBridge ? ['--bridge', net.bridge] : []), ...(options.args ?? [])];
+  const args = [keeldPath, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, ...(cgroupParent ? ['--cgroup-parent', cgroupParent] : []), ...(options.args ?? [])];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEEL_LOG_FORMAT: 'json' } });
   let out = '';
   proc.stdout!.on('data', (c) => (out += c));
