@@ -10,6 +10,7 @@ import type { EngineBuild } from './build.js';
 import { readBuildInfo } from './build-info.js';
 import type { DaemonConfig } from './config.js';
 import { Kernel } from './kernel.js';
+import { assertNotServed } from './listeners.js';
 
 /** What a running engine offers its host process. */
 export interface RunningEngine {
@@ -25,6 +26,7 @@ export interface RunningEngine {
 export async function startEngine(build: EngineBuild, config: DaemonConfig, logger: Logger): Promise<RunningEngine> {
   await mkdir(config.get<string>('data-root')!, { recursive: true, mode: 0o711 });
   await mkdir(config.get<string>('exec-root')!, { recursive: true, mode: 0o700 });
+  for (const host of config.get<string[]>('hosts')!) await assertNotServed(host);
   const info = readBuildInfo();
   const kernel = new Kernel({ build, config, logger, ...info, apiVersion: API_VERSION, minApiVersion: MIN_API_VERSION });
   await kernel.init();

@@ -78,6 +78,18 @@ function closer(server: http.Server, after?: () => Promise<void>): () => Promise
   };
 }
 
+/**
+ * Throws Conflict when another daemon answers on the unix socket of `host`. Checked before the
+ * engine starts too: its plugins take host-wide objects (the default bridge, firewall chains)
+ * that a daemon which then fails to listen would tear down under the one already running.
+ */
+export async function assertNotServed(host: string): Promise<void> {
+  const target = parseHost(host);
+  if (target.kind === 'unix' && (await answers(target.path))) {
+    throw new ConflictError(`another daemon is already listening on ${host}; stop it first, or start keeld with another -H socket`, { code: 'ERR_SOCKET_IN_USE' });
+  }
+}
+
 /** Binds `server` to `host`. */
 export async function listenOn(server: http.Server, host: string, opts: { logger: Logger; socketGroup?: string }): Promise<Listener> {
   const target = parseHost(host);
@@ -90,11 +102,8 @@ export async function listenOn(server: http.Server, host: string, opts: { logger
     return { address: host, close: closer(server) };
   }
   await mkdir(path.dirname(target.path), { recursive: true });
-  const existing = await lstat(target.path).catch(() => undefined);
-  if (existing) {
-    if (await answers(target.path)) {
-      throw new ConflictError(`another daemon is already listening on ${host}; stop it first, or start keeld with another -H socket`, { code: 'ERR_SOCKET_IN_USE' });
-    }
+  if (await lstat(target.path).catch(() => undefined)) {
+    await assertNotServed(host);
     await unlink(target.path); // a stale socket left by a crash
   }
   await listen(server, target.path);

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import net from 'node:net';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keeldPath, startDaemon, stopAllDaemons, type Daemon } from './harness.js';
@@ -115,6 +116,8 @@ describe('daemon lifecycle', () => {
       const second = spawnSync(process.execPath, [keeldPath, '--data-root', path.join(first.tmp, 'd2'), '--exec-root', path.join(first.tmp, 'e2'), '-H', first.host], { encoding: 'utf8', timeout: 20_000 });
       expect(second.status).not.toBe(0);
       expect(second.stderr).toContain(`another daemon is already listening on ${first.host}`);
+      // Refused before any plugin ran: it made (and so tore down) none of the host's shared network objects.
+      expect(existsSync(path.join(first.tmp, 'd2', 'plugins'))).toBe(false);
       expect((await first.request('GET', '/_ping')).status).toBe(200);
     } finally {
       await first.stop();
