@@ -1,7 +1,8 @@
 /**
- * Pieces every benchmark in bench/ shares: flag parsing, a clean-up stack run once at exit or on
- * SIGINT/SIGTERM, on-the-fly transpiling of the TypeScript test helpers, a command timer and
- * statistics. Imports only node builtins and `typescript`.
+ * Pieces every benchmark in bench/ shares: flag parsing (and `--help` from a script's header
+ * comment), a clean-up stack run once at exit or on SIGINT/SIGTERM (and scopes that clean up early),
+ * on-the-fly transpiling of the TypeScript test helpers, a command timer, statistics and the
+ * results file. Imports only node builtins and `typescript`.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,11 +14,22 @@ import ts from 'typescript';
 /** The repository root (with a trailing slash). */
 export const repo = fileURLToPath(new URL('../../', import.meta.url));
 
+/** The first doc comment of the file at `url` (a script's `import.meta.url`), without its `*` margins. */
+export function headerOf(url) {
+  const m = /\/\*\*\n([\s\S]*?)\n \*\//.exec(readFileSync(fileURLToPath(url), 'utf8'));
+  return m ? m[1].split('\n').map((l) => l.replace(/^ \* ?/, '')).join('\n') : '';
+}
+
 /**
  * `--name value` or `--name=value` flags over `defaults` (a flag without a value is `true`);
- * unknown flags are an error, numbers stay strings (the caller converts).
+ * unknown flags are an error, numbers stay strings (the caller converts). `--help` (or `-h`) prints
+ * `help` (a script passes `headerOf(import.meta.url)`) and exits.
  */
-export function parseFlags(argv, defaults) {
+export function parseFlags(argv, defaults, help) {
+  if (help !== undefined && argv.some((a) => a === '--help' || a === '-h')) {
+    console.log(help);
+    process.exit(0);
+  }
   const out = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([^=]+)(?:=(.*))?$/.exec(argv[i]);
@@ -27,6 +39,18 @@ export function parseFlags(argv, defaults) {
     out[key] = inline ?? (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[++i] : true);
   }
   return out;
+}
+
+/** Throws unless every value of `ints` (`{ flagName: number }`) is an integer ≥ `min`. */
+export function checkInts(ints, min = 1) {
+  for (const [k, v] of Object.entries(ints)) if (!Number.isInteger(v) || v < min) throw new Error(`--${k} must be an integer ≥ ${min}`);
+}
+
+/** `--engines keel,docker` as a list, checked. */
+export function engineList(value) {
+  const engines = String(value).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const e of engines) if (!['keel', 'docker'].includes(e)) throw new Error(`--engines: unknown engine ${e} (keel, docker)`);
+  return engines;
 }
 
 // ---------------------------------------------------------------- clean-up
@@ -42,11 +66,33 @@ export function onCleanup(fn) {
 /** True once clean-up has begun (loops should stop starting new work). */
 export const aborting = () => cleaning !== undefined;
 
-/** Runs every registered clean-up once, newest first; errors are printed, not thrown. */
+const runAll = async (fns) => {
+  for (const f of fns.reverse()) await f().catch((e) => console.error('cleanup:', e?.message ?? e));
+};
+const scopesCleaning = new Set();
+
+/** Runs every registered clean-up once, newest first (after any scope's clean-up under way); errors are printed, not thrown. */
 export function cleanup() {
   return (cleaning ??= (async () => {
-    for (const f of cleanups.reverse()) await f().catch((e) => console.error('cleanup:', e?.message ?? e));
+    await Promise.all(scopesCleaning);
+    await runAll(cleanups.splice(0));
   })());
+}
+
+/**
+ * Runs `fn()`, then, even if it throws, the clean-ups registered while it ran (newest first), so
+ * that one benchmark's daemons and files are gone before the next starts. Returns what `fn` returns.
+ */
+export async function scoped(fn) {
+  const start = cleanups.length;
+  try {
+    return await fn();
+  } finally {
+    const mine = runAll(cleanups.splice(start));
+    scopesCleaning.add(mine);
+    await mine;
+    scopesCleaning.delete(mine);
+  }
 }
 
 /** SIGINT/SIGTERM run the clean-up, then exit 130/143. */
@@ -61,15 +107,18 @@ export function cleanupOnSignals() {
  * Transpiles the given repository files (paths relative to the root) into bench/.cache-<pid>/ (two
  * levels down, so `test/e2e/harness.ts` still finds the root at `../../`), imports them and returns
  * `{ <basename without .ts>: module }`. The cache directory is removed at clean-up. Files import
- * each other by basename (`./harness.js`), so they must not share one.
+ * each other by basename (`./harness.js`), so they must not share one. `patches` maps a file to a
+ * function of its source text (applied before transpiling; the file itself is untouched). Called
+ * again in the same process, the same modules come back (the import cache).
  */
-export async function importTs(files) {
+export async function importTs(files, patches = {}) {
   const cacheDir = path.join(repo, 'bench', `.cache-${process.pid}`);
   await mkdir(cacheDir, { recursive: true });
   onCleanup(() => rm(cacheDir, { recursive: true, force: true }));
   const out = (f) => path.join(cacheDir, path.basename(f).replace(/\.ts$/, '.js'));
   for (const f of files) {
-    const js = ts.transpileModule(readFileSync(path.join(repo, f), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+    const source = readFileSync(path.join(repo, f), 'utf8');
+    const js = ts.transpileModule(patches[f] ? patches[f](source) : source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
     await writeFile(out(f), js.outputText);
   }
   return Object.fromEntries(await Promise.all(files.map(async (f) => [path.basename(f, '.ts'), await import(pathToFileURL(out(f)).href)])));
@@ -99,6 +148,14 @@ export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+/** Writes `data` as JSON to bench/results/`name` and says so. */
+export async function writeResult(name, data) {
+  const file = path.join(repo, 'bench', 'results', name);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
+  console.log(`wrote ${path.relative(repo, file)}`);
+}
 
 /** Runs a benchmark's `main`, prints its error and sets the exit code, and always cleans up. */
 export async function runMain(main) {

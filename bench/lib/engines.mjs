@@ -9,11 +9,44 @@
  * killed by pid, and the directory is removed. keel's containers go under a cgroup parent of
  * their own (`/keel-bench-<pid>`), removed at the end; dockerd's `/docker` is removed if it was
  * absent at the start and is empty at the end.
+ *
+ * Networks: by default neither engine has one (`network: 'none'`: keel `--bridge none`, dockerd
+ * `--bridge=none`), and neither touches iptables or sysctls. With `network: 'bridge'` each has a
+ * default bridge of its own: keel the one the test harness names for it (removed at stop), dockerd
+ * the scratch bridge of ./bridge.mjs; both with `--iptables=false --ip-masq=false
+ * --ip-forward=false` (like for like, and dockerd 20.10 never removes its DOCKER chains at stop).
+ * ref-dockerd.ts always passes `--bridge=none` and has no option for it, so `testHelpers` patches
+ * the transpiled copy (the file itself is untouched) to take `startRefDockerd({ bridge })`.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { rm, rmdir } from 'node:fs/promises';
+import { mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { onCleanup } from './common.mjs';
+import { scratchBridge } from './bridge.mjs';
+import { importTs, onCleanup, timed } from './common.mjs';
+
+/** keeld flags for no network of its own: no bridge, no iptables, no masquerading, no sysctl. */
+export const KEEL_NO_NETWORK = ['--bridge', 'none', '--iptables=false', '--ip-masq=false', '--ip-forward=false'];
+/** keeld flags for a default bridge (the harness names it) without iptables, masquerading or sysctl. */
+export const KEEL_BRIDGE = ['--iptables=false', '--ip-masq=false', '--ip-forward=false'];
+
+const REFD = 'test/e2e/ref-dockerd.ts';
+const BRIDGE_NONE = "'--bridge=none',";
+let refdTakesBridge = false;
+
+/**
+ * The TypeScript test helpers the benchmarks use, transpiled: `{ fx, harness, refd, ...more }`
+ * (`more`: the other files' modules by basename, e.g. `registry` for test/fixtures/registry.ts).
+ */
+export async function testHelpers(more = []) {
+  const patch = (text) => {
+    refdTakesBridge = text.includes(BRIDGE_NONE);
+    return text.replace(BRIDGE_NONE, "`--bridge=${options.bridge ?? 'none'}`,");
+  };
+  const mods = await importTs(['test/fixtures/images.ts', 'test/e2e/harness.ts', REFD, ...more], { [REFD]: patch });
+  const { images: fx, harness, 'ref-dockerd': refd, ...rest } = mods;
+  return { fx, harness, refd, ...rest };
+}
 
 /** Where the docker CLI is; the ratio columns need it. */
 export const dockerCliMissing = async (harness) => ((await harness.run('docker', ['--version'])).code === 0 ? undefined : 'the docker CLI is not on PATH');
@@ -108,11 +141,13 @@ function removeCgroupAtCleanup(name, own) {
 }
 
 /**
- * Starts the wanted engines (`keel`, `docker`). Returns `{ targets, skipped }`: each target is
- * `{ kind, name, driver, socket, env, request }`; `skipped` lists `{ kind, reason }` for engines that
- * cannot run here. Stops are registered with `onCleanup`.
+ * Starts the wanted engines (`keel`, `docker`) with `network` `none` (default) or `bridge` (see the
+ * header). Returns `{ targets, skipped }`: each target is `{ kind, label, name, driver, socket,
+ * env, request, bridge? }`; `skipped` lists `{ kind, reason }` for engines that cannot run here.
+ * Stops are registered with `onCleanup`.
  */
-export async function startEngines(wanted, { harness, refd }, { keelArgs = [], keelDriver } = {}) {
+export async function startEngines(wanted, { harness, refd }, { network = 'none', keelDriver } = {}) {
+  const keelArgs = network === 'bridge' ? KEEL_BRIDGE : KEEL_NO_NETWORK;
   const targets = [];
   const skipped = [];
   if (wanted.includes('keel')) {
@@ -124,45 +159,55 @@ export async function startEngines(wanted, { harness, refd }, { keelArgs = [], k
       const d = await harness.startDaemon({ args: ['--storage-driver', driver, '--cgroup-parent', `/${cgroupParent}`, ...keelArgs] });
       const name = `keel (${driver})`;
       onCleanup(() => thoroughStop(name, d, refd, harness));
-      targets.push({ kind: 'keel', name, driver, socket: d.socket, env: d.env, request: d.request });
+      const bridge = network === 'bridge' ? JSON.parse(readFileSync(d.configFile, 'utf8')).bridge : undefined;
+      targets.push({ kind: 'keel', label: 'keel', name, driver, socket: d.socket, env: d.env, request: d.request, bridge });
     }
   }
   if (wanted.includes('docker')) {
-    const missing = refd.refDockerdMissing() ?? (await dockerCliMissing(harness));
+    const missing = refd.refDockerdMissing() ?? (await dockerCliMissing(harness))
+      ?? (network === 'bridge' && !refdTakesBridge ? `${REFD} no longer passes ${BRIDGE_NONE} (the bench cannot give dockerd a bridge)` : undefined);
     if (missing) skipped.push({ kind: 'docker', reason: `${missing} (apt-get install docker.io)` });
     else {
       removeCgroupAtCleanup('docker', false);
-      const d = await refd.startRefDockerd();
+      const bridge = network === 'bridge' ? (await scratchBridge()).name : undefined;
+      const d = await refd.startRefDockerd({ bridge });
       onCleanup(() => thoroughStop('dockerd', d, refd, harness));
       const info = JSON.parse((await harness.run('docker', ['version', '--format', '{{json .Server}}'], { env: d.env })).stdout || '{}');
       const driver = (await harness.run('docker', ['info', '--format', '{{.Driver}}'], { env: d.env })).stdout.trim();
       const version = (info.Version ?? '20.10').replace(/^(\d+\.\d+).*/, '$1');
-      targets.push({ kind: 'docker', name: `dockerd ${version} (${driver})`, driver, socket: d.socket, env: d.env, request: d.request });
+      targets.push({ kind: 'docker', label: 'docker', name: `dockerd ${version} (${driver})`, driver, socket: d.socket, env: d.env, request: d.request, bridge });
     }
   }
   return { targets, skipped };
 }
 
 /**
- * The engines of a container benchmark with no network of their own (keel: `--bridge none`, no
- * iptables), a scratch directory removed at clean-up, and the busybox image from /bin/busybox
- * saved to `<work>/busybox.tar` (load it into each engine). Returns the fixtures module too.
+ * The engines of a container benchmark (`network`: `none` or `bridge`, see the header), a scratch
+ * directory removed at clean-up, and the busybox image from /bin/busybox saved to
+ * `<work>/busybox.tar`. With `load`, the image is loaded into each engine: `live` lists the engines
+ * that took it, `failed` the others (with `error`). Returns the test helpers too.
  */
-export async function busyboxEngines(wanted, { workPrefix, keelDriver } = {}) {
-  const { importTs, onCleanup } = await import('./common.mjs');
-  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
-  const os = await import('node:os');
-  const path = await import('node:path');
+export async function busyboxEngines(wanted, { workPrefix, keelDriver, network = 'none', load = false } = {}) {
   if (process.getuid?.() !== 0) throw new Error('containers need root: run as root');
-  const { images: fx, harness, 'ref-dockerd': refd } = await importTs(['test/fixtures/images.ts', 'test/e2e/harness.ts', 'test/e2e/ref-dockerd.ts']);
+  const helpers = await testHelpers();
+  const { fx } = helpers;
   if (!fx.busyboxAvailable()) throw new Error(`${fx.busyboxPath} missing (apt-get install busybox-static)`);
   const work = await mkdtemp(path.join(os.tmpdir(), workPrefix ?? 'keel-bench-'));
   onCleanup(() => rm(work, { recursive: true, force: true }));
-  const { targets, skipped } = await startEngines(wanted, { harness, refd }, {
-    keelDriver, keelArgs: ['--bridge', 'none', '--iptables=false', '--ip-masq=false', '--ip-forward=false'],
-  });
+  const { targets, skipped } = await startEngines(wanted, helpers, { keelDriver, network });
   for (const s of skipped) console.log(`${s.kind} skipped: ${s.reason}`);
   const tarFile = path.join(work, 'busybox.tar');
   await writeFile(tarFile, fx.dockerSaveTar([fx.busyboxImage()]));
-  return { fx, harness, refd, work, targets, skipped, tarFile };
+  const live = [];
+  const failed = [];
+  for (const t of load ? targets : []) {
+    try {
+      await timed('docker', ['load', '-q', '-i', tarFile], t.env);
+      live.push(t);
+    } catch (err) {
+      failed.push({ ...t, error: `image load failed: ${err.message.split('\n')[0]}` });
+      console.log(`${t.kind}: image load failed: ${err.message.split('\n')[0]}`);
+    }
+  }
+  return { ...helpers, work, targets, skipped, tarFile, live, failed };
 }

@@ -1,11 +1,13 @@
 /**
- * Measuring and reporting for bench/containers.mjs: interleaved runs over the engines, and the
- * table (median, min, keel/Docker ratio, which direction is better) and the JSON rows.
+ * Measuring and reporting for every benchmark in bench/: interleaved runs over the engines (and
+ * floors), and the table (median, min, keel/Docker ratio, which direction is better) and the JSON
+ * rows.
  *
- * A scenario is `{ id, title, unit, better, perRun, rows, details? }`; each row is
- * `{ target, samples, error? }`. Units: `ms` and `s` (samples in seconds, lower is better; the rate
- * column is `perRun` / median), `req/s` (samples are rates, higher is better) and `MB` (samples in
- * bytes, lower is better).
+ * A scenario is `{ id, title, unit, better, perRun, rateUnit?, rows, details? }`; each row is
+ * `{ target, samples, error? }`, a target `{ kind: 'keel' | 'docker' | 'floor', name, label, info? }`
+ * (`info`: extra fields for its JSON row). Units: `ms` and `s` (samples in seconds, lower is
+ * better; the rate column is `perRun` / median, in `rateUnit`, default `/s`), `req/s` (samples are
+ * rates, higher is better) and `MB` (samples in bytes, lower is better).
  */
 import { aborting, median } from '../lib/common.mjs';
 
@@ -65,7 +67,8 @@ function jsonRows(sc) {
     const vsDocker = med !== null && dockerMed && r.target.kind === 'keel' ? med / dockerMed : null;
     const values = isTime(sc.unit) ? { medianS: med, minS: min, perS: med !== null ? sc.perRun / med : null }
       : sc.unit === 'req/s' ? { medianPerS: med, minPerS: min } : { medianBytes: med, minBytes: min };
-    return { engine: r.target.name, kind: r.target.kind, runs: r.samples.length, ...values, vsDocker, ...(r.error ? { error: r.error } : {}), _median: med, _min: min };
+    const samples = r.samples.map((x) => Number(x.toPrecision(6)));
+    return { engine: r.target.name, kind: r.target.kind, ...(r.target.info ?? {}), runs: r.samples.length, ...values, vsDocker, samples, ...(r.error ? { error: r.error } : {}), _median: med, _min: min };
   });
 }
 
@@ -77,22 +80,22 @@ export function report(scenarios) {
   const out = [];
   const w1 = Math.max(8, ...scenarios.map((sc) => sc.title.length));
   const w2 = Math.max(6, ...scenarios.flatMap((sc) => sc.rows.map((r) => r.target.name.length)));
-  console.log(`\n${'scenario'.padEnd(w1)} ${'engine'.padEnd(w2)} ${'runs'.padStart(4)} ${'median'.padStart(10)} ${'min'.padStart(10)} ${'rate'.padStart(10)} ${'keel/Docker'.padStart(11)}  better`);
+  console.log(`\n${'scenario'.padEnd(w1)} ${'engine'.padEnd(w2)} ${'runs'.padStart(4)} ${'median'.padStart(10)} ${'min'.padStart(10)} ${'rate'.padStart(12)} ${'keel/Docker'.padStart(11)}  better`);
   for (const sc of scenarios) {
     const better = sc.better ?? (isTime(sc.unit) || sc.unit === 'MB' ? 'lower' : 'higher');
     const rows = jsonRows(sc);
-    out.push({ id: sc.id, title: sc.title, unit: sc.unit, better, perRun: sc.perRun, rows: rows.map(({ _median, _min, ...r }) => r), ...(sc.details ? { details: sc.details } : {}) });
+    out.push({ id: sc.id, title: sc.title, unit: sc.unit, better, perRun: sc.perRun, ...(sc.rateUnit ? { rateUnit: sc.rateUnit } : {}), rows: rows.map(({ _median, _min, ...r }) => r), ...(sc.details ? { details: sc.details } : {}) });
     rows.forEach((r, i) => {
       const head = `${(i ? '' : sc.title).padEnd(w1)} ${r.engine.padEnd(w2)}`;
       if (r.error) return console.log(`${head} FAILED: ${r.error.slice(0, 200)}`);
       if (r._median === null) return console.log(`${head} no runs`);
-      const rate = isTime(sc.unit) ? `${r.perS.toFixed(1)}/s` : '-';
+      const rate = isTime(sc.unit) ? `${r.perS.toFixed(1)}${sc.rateUnit ?? '/s'}` : '-';
       const ratio = r.vsDocker === null ? '-' : `${r.vsDocker.toFixed(2)}x`;
       const dir = r.kind === 'keel' ? (better === 'lower' ? '< 1' : '> 1') : '';
-      console.log(`${head} ${String(r.runs).padStart(4)} ${fmt(r._median, sc.unit).padStart(10)} ${fmt(r._min, sc.unit).padStart(10)} ${rate.padStart(10)} ${ratio.padStart(11)}  ${dir}`);
+      console.log(`${head} ${String(r.runs).padStart(4)} ${fmt(r._median, sc.unit).padStart(10)} ${fmt(r._min, sc.unit).padStart(10)} ${rate.padStart(12)} ${ratio.padStart(11)}  ${dir}`);
     });
   }
-  console.log('\nrate: runs (or, for the burst, containers) per second at the median; keel/Docker: ratio of the medians;');
-  console.log('better: which side of 1 favours keel (< 1 for times and memory, > 1 for requests per second)');
+  console.log('\nrate: runs (containers for the burst, MB for logs, load and pull) per second at the median;');
+  console.log('keel/Docker: ratio of the medians; better: which side of 1 favours keel (< 1 for times and memory, > 1 for requests per second)');
   return out;
 }
