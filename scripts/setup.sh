@@ -88,11 +88,11 @@ main() {
   install_packages
   say "installing node dependencies and building (npm ci)"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
-  [[ ${1:-} == --no-start ]] && { say "installed; start keeld with: sudo $ROOT/dist/bin/keeld.js"; exit 0; }
+  [[ ${1:-} == --no-start ]] && { say "installed; start keeld with: sudo $ROOT/dist/keeld.mjs"; exit 0; }
   if ping_keeld; then say "a keeld is already answering on $SOCK: leaving it running"; else
     say "starting keeld (log: $LOG)"
     mkdir -p /run/keel
-    nohup node "$ROOT/dist/bin/keeld.js" >>"$LOG" 2>&1 </dev/null &
+    nohup "$ROOT/dist/keeld.mjs" >>"$LOG" 2>&1 </dev/null &
     local keeld_pid=$!
     # Poll for up to 20 s, but stop waiting as soon as keeld exits (bad daemon.json, socket busy…).
     for _ in $(seq 1 200); do

@@ -175,7 +175,7 @@ function engineProcesses(kind, dir) {
     let cls = 'other';
     if (kind === 'keel') {
       if (comm === 'conmon') cls = 'monitor';
-      else if (argv.some((a) => /keeld(\.js)?$/.test(a))) cls = 'daemon';
+      else if (argv.some((a) => /keeld(\.m?js)?$/.test(a))) cls = 'daemon';
     } else if (comm === 'dockerd' || comm === 'containerd') cls = 'daemon';
     else if (comm.startsWith('containerd-shim')) cls = 'monitor';
     out.push({ pid: Number(p), comm, cls });

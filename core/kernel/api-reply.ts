@@ -1,97 +1,125 @@
 /**
- * Adapts fastify's request/reply to the SDK's server-neutral ApiRequest/ApiReply, including
+ * The SDK's server-neutral ApiRequest/ApiReply over Node's own request and response, including
  * streaming (NDJSON with back-pressure, raw bytes) and connection hijacking for attach/exec.
  */
 import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiReply, ApiRequest, HttpMethod } from '@keel/sdk';
 import { API_VERSION } from './api-version.js';
 import type { UpgradeStash } from './hijack.js';
 
 /** Fields the server stashes on the raw request. */
 export interface RawExtras {
-  keelApiVersion?: string;
   keelUpgrade?: UpgradeStash;
 }
 
-/** Builds the SDK request view. */
-export function toApiRequest(req: FastifyRequest, reply: FastifyReply, rawBody: boolean): ApiRequest {
-  const ac = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) ac.abort(new Error('client disconnected'));
+/** What routing found for a request. */
+export interface Routed {
+  readonly apiVersion?: string;
+  /** The path without version prefix and query. */
+  readonly path: string;
+  readonly params: Record<string, string>;
+  readonly query: Record<string, string | string[] | undefined>;
+  readonly body: unknown;
+  readonly rawBody: boolean;
+}
+
+/** Builds the SDK request view; its `signal` aborts when the client leaves before the answer is complete. */
+export function toApiRequest(req: IncomingMessage, res: ServerResponse, r: Routed): ApiRequest {
+  let ac: AbortController | undefined;
+  let gone = false;
+  const reason = () => new Error('client disconnected');
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    gone = true;
+    ac?.abort(reason());
   });
-  const extras = req.raw as unknown as RawExtras;
   return {
     method: req.method as HttpMethod,
-    path: req.url.split('?')[0]!,
-    apiVersion: extras.keelApiVersion ?? API_VERSION,
-    params: (req.params ?? {}) as Record<string, string>,
-    query: (req.query ?? {}) as Record<string, string | string[]>,
+    path: r.path,
+    apiVersion: r.apiVersion ?? API_VERSION,
+    params: r.params,
+    query: r.query,
     headers: req.headers,
-    body: rawBody ? undefined : (extras.keelUpgrade ? extras.keelUpgrade.body : req.body),
-    bodyStream: rawBody ? req.raw : undefined,
-    signal: ac.signal,
+    body: r.body,
+    bodyStream: r.rawBody ? req : undefined,
+    get signal() {
+      if (!ac) {
+        ac = new AbortController();
+        if (gone) ac.abort(reason());
+      }
+      return ac.signal;
+    },
   };
 }
 
+/** Sends a complete body with its exact content type (no charset appended: the docker CLI compares it). */
+export function sendBody(res: ServerResponse, contentType: string, body: string | Buffer): void {
+  res.setHeader('content-type', contentType);
+  res.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.end(body);
+}
+
+/** The SDK reply view, plus whether the handler answered (`used`). */
+export type OwnReply = ApiReply & { used(): boolean };
+
 /** Builds the SDK reply view. */
-export function toApiReply(req: FastifyRequest, reply: FastifyReply): ApiReply & { used(): boolean } {
+export function toApiReply(req: IncomingMessage, res: ServerResponse): OwnReply {
   let used = false;
   const mark = () => {
     used = true;
   };
-  const api: ApiReply & { used(): boolean } = {
+  const api: OwnReply = {
     used: () => used,
     status(code) {
-      reply.code(code);
+      res.statusCode = code;
       return api;
     },
     header(name, value) {
-      reply.header(name, value);
+      res.setHeader(name, value);
       return api;
     },
     json(value) {
       mark();
-      void reply.header('content-type', 'application/json').send(Buffer.from(JSON.stringify(value)));
+      sendBody(res, 'application/json', JSON.stringify(value) ?? 'null');
     },
     text(value, contentType = 'text/plain; charset=utf-8') {
       mark();
-      void reply.header('content-type', contentType).send(value);
+      sendBody(res, contentType, value);
     },
     empty() {
       mark();
-      if (reply.statusCode === 200) reply.code(204);
-      void reply.send();
+      if (res.statusCode === 200) res.statusCode = 204;
+      res.end();
     },
     async ndjson(items, contentType = 'application/json') {
       mark();
-      const raw = startStream(reply, contentType);
+      startStream(res, contentType);
       const it = items[Symbol.asyncIterator]();
       const onClose = () => void it.return?.();
-      raw.once('close', onClose);
+      res.once('close', onClose);
       try {
         for (;;) {
           const next = await it.next();
-          if (next.done || raw.destroyed) break;
-          if (!raw.write(`${JSON.stringify(next.value)}\n`)) await Promise.race([once(raw, 'drain'), once(raw, 'close')]);
+          if (next.done || res.destroyed) break;
+          if (!res.write(`${JSON.stringify(next.value)}\n`)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
         }
       } finally {
-        raw.off('close', onClose);
-        raw.end();
+        res.off('close', onClose);
+        res.end();
       }
     },
     async stream(body: Readable, contentType: string) {
       mark();
-      const raw = startStream(reply, contentType);
-      await pipeline(body, raw).catch(() => raw.destroy());
+      startStream(res, contentType);
+      await pipeline(body, res).catch(() => res.destroy());
     },
     hijack(contentType: string): Duplex {
       mark();
-      reply.hijack();
-      const stash = (req.raw as unknown as RawExtras).keelUpgrade;
-      const socket = (stash?.socket ?? req.raw.socket) as Duplex;
+      const stash = (req as unknown as RawExtras).keelUpgrade;
+      const socket = (stash?.socket ?? req.socket) as Duplex;
       const head = stash
         ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n`
         : `HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n`;
@@ -103,12 +131,7 @@ export function toApiReply(req: FastifyRequest, reply: FastifyReply): ApiReply &
   return api;
 }
 
-function startStream(reply: FastifyReply, contentType: string) {
-  reply.hijack();
-  const raw = reply.raw;
-  raw.statusCode = reply.statusCode;
-  for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) raw.setHeader(k, v as string);
-  raw.setHeader('content-type', contentType);
-  raw.flushHeaders();
-  return raw;
+function startStream(res: ServerResponse, contentType: string): void {
+  res.setHeader('content-type', contentType);
+  res.flushHeaders();
 }

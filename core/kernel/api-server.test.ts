@@ -3,10 +3,11 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
+import { inject, type InjectOptions } from 'light-my-request';
 import { ConflictError, queryBool, queryFilters, type RouteDefinition } from '@keel/sdk';
 import { createFakeLogger } from '@keel/sdk/testkit';
-import { ApiServer, buildApiApp, pingFastPath } from './api-server.js';
+import { MAX_JSON_BODY } from './api-body.js';
+import { ApiServer, buildApiApp, pingFastPath, type ApiApp } from './api-server.js';
 import type { OwnedRoute } from './route-table.js';
 
 const own = (r: RouteDefinition): OwnedRoute => ({ ...r, pluginId: 'test.routes', methods: Array.isArray(r.method) ? r.method : [r.method as never] });
@@ -29,13 +30,13 @@ const routes: OwnedRoute[] = [
 ];
 
 describe('API transport rules (inject)', () => {
-  let app: FastifyInstance;
-  beforeAll(async () => { app = await buildApiApp({ routes, logger: createFakeLogger(), version: '9.9.9' }); });
-  afterAll(async () => { await app.close(); });
+  let app: ApiApp;
+  const call = (o: InjectOptions) => inject(app.dispatch, o);
+  beforeAll(() => { app = buildApiApp({ routes, logger: createFakeLogger(), version: '9.9.9' }); });
 
   it('answers HEAD and GET /_ping with the headers the docker CLI reads', async () => {
     for (const method of ['HEAD', 'GET'] as const) {
-      const r = await app.inject({ method, url: '/_ping' });
+      const r = await call({ method, url: '/_ping' });
       expect(r.statusCode).toBe(200);
       expect(r.headers['api-version']).toBe('1.47');
       expect(r.headers['ostype']).toBe('linux');
@@ -71,52 +72,62 @@ describe('API transport rules (inject)', () => {
 
   it('serves routes with and without version prefixes in the served range', async () => {
     for (const url of ['/things/json?all=1', '/v1.47/things/json?all=1', '/v1.40/things/json?all=1']) {
-      const r = await app.inject({ url });
+      const r = await call({ url });
       expect(r.statusCode).toBe(200);
       expect(r.headers['content-type']).toBe('application/json');
     }
-    expect((await app.inject({ url: '/v1.41/things/json?all=0' })).json()).toMatchObject({ all: false, v: '1.41' });
+    expect((await call({ url: '/v1.41/things/json?all=0' })).json()).toMatchObject({ all: false, v: '1.41' });
   });
 
   it.each([
     ['/v1.48/things/json', 'client version 1.48 is too new. Maximum supported API version is 1.47'],
     ['/v1.39/things/json', 'client version 1.39 is too old. Minimum supported API version is 1.40, please upgrade your client to a newer version'],
   ])('refuses %s with Docker\'s message', async (url, message) => {
-    const r = await app.inject({ url });
+    const r = await call({ url });
     expect(r.statusCode).toBe(400);
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.json()).toEqual({ message });
   });
 
   it('answers unknown routes with 404 page not found', async () => {
-    const r = await app.inject({ url: '/v1.47/nope' });
+    const r = await call({ url: '/v1.47/nope' });
     expect([r.statusCode, r.headers['content-type'], r.json()]).toEqual([404, 'application/json', { message: 'page not found' }]);
   });
 
   it('maps EngineError kinds to statuses; unexpected errors are 500 with their message', async () => {
-    expect((await app.inject({ method: 'DELETE', url: '/v1.47/things/x' })).statusCode).toBe(409);
-    const crash = await app.inject({ method: 'POST', url: '/things/crash' });
+    expect((await call({ method: 'DELETE', url: '/v1.47/things/x' })).statusCode).toBe(409);
+    const crash = await call({ method: 'POST', url: '/things/crash' });
     expect(crash.statusCode).toBe(500);
     expect(crash.json()).toEqual({ message: 'undefined is not a function' });
   });
 
   it('accepts empty JSON bodies, refuses malformed ones and prototype poisoning with 400', async () => {
-    const empty = await app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '' });
+    const empty = await call({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '' });
     expect([empty.statusCode, empty.json()]).toEqual([201, { got: null }]);
-    const bad = await app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '{"a":' });
+    const bad = await call({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '{"a":' });
     expect([bad.statusCode, bad.headers['content-type']]).toEqual([400, 'application/json']);
     expect(bad.json().message).toMatch(/invalid JSON body/);
-    const proto = await app.inject({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '{"__proto__":{"admin":true}}' });
+    const proto = await call({ method: 'POST', url: '/things/create', headers: { 'content-type': 'application/json' }, payload: '{"__proto__":{"admin":true}}' });
     expect(proto.statusCode).toBe(400);
   });
 
+  it('parses JSON with a charset, ignores other content types, refuses constructor.prototype and bodies over the limit', async () => {
+    const post = (payload: string, ct: string) => call({ method: 'POST', url: '/things/create', headers: { 'content-type': ct }, payload });
+    expect((await post('{"a":1}', 'application/json; charset=utf-8')).json()).toEqual({ got: { a: 1 } });
+    expect((await post('{"a":1}', 'text/plain')).json()).toEqual({ got: null });
+    expect((await post('{"a":{"constructor":{"prototype":{"x":1}}}}', 'application/json')).statusCode).toBe(400);
+    expect((await post('{"constructor":"fine"}', 'application/json')).json()).toEqual({ got: { constructor: 'fine' } });
+    const big = await post(`{"a":"${'x'.repeat(MAX_JSON_BODY)}"}`, 'application/json');
+    expect([big.statusCode, big.headers['content-type'], big.json().message]).toEqual([413, 'application/json', expect.stringMatching(/larger than/)]);
+  });
+
   it('routes image names with slashes and colons unescaped', async () => {
-    const r = await app.inject({ url: '/v1.47/images/localhost:5000/team/app:v1/json' });
+    const r = await call({ url: '/v1.47/images/localhost:5000/team/app:v1/json' });
     expect(r.json()).toEqual({ name: 'localhost:5000/team/app:v1/json' });
   });
 
   it('parses filters in map and list form and rejects unknown keys', async () => {
-    const q = (f: string) => app.inject({ url: `/things/json?filters=${encodeURIComponent(f)}` });
+    const q = (f: string) => call({ url: `/things/json?filters=${encodeURIComponent(f)}` });
     expect((await q('{"name":{"web":true}}')).json().filters).toEqual({ name: ['web'] });
     expect((await q('{"name":["a","b"]}')).json().filters).toEqual({ name: ['a', 'b'] });
     const bad = await q('{"colour":["red"]}');

@@ -1,9 +1,9 @@
 /**
  * Connection upgrades for attach and exec start. Node does not parse the body of an upgrade
- * request (exec start's `{"Detach":false,"Tty":false}` sits in `head`), and fastify's own hijack
- * loses early stdin bytes and dies on half-close; so the server's `upgrade` event reads the body
- * itself, stashes the socket and the remaining bytes on the request, and routes it through
- * fastify so every hook (auth included) still runs.
+ * request (exec start's `{"Detach":false,"Tty":false}` sits in `head`), and hijacking a socket the
+ * HTTP parser still reads loses early stdin bytes and dies on half-close; so the server's
+ * `upgrade` event reads the body itself, stashes the socket and the remaining bytes on the
+ * request, and dispatches it like any other request (version check and errors included).
  */
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -39,7 +39,7 @@ async function readBody(socket: Duplex, head: Buffer, length: number): Promise<{
   return { body: buf.subarray(0, length), rest: buf.subarray(length) };
 }
 
-/** Routes upgrade requests of `server` through `routing` (fastify's router). */
+/** Routes upgrade requests of `server` through `routing` (the API's dispatcher). */
 export function installUpgradeHandler(server: http.Server, routing: (req: http.IncomingMessage, res: http.ServerResponse) => void): void {
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
@@ -59,7 +59,7 @@ export function installUpgradeHandler(server: http.Server, routing: (req: http.I
         }
       }
       (req as unknown as { keelUpgrade: UpgradeStash }).keelUpgrade = { socket, head: rest, body: parsed };
-      // The body is consumed: fastify must not wait for one.
+      // The body is consumed: the dispatcher must not wait for one.
       delete req.headers['content-length'];
       delete req.headers['content-type'];
       delete req.headers['transfer-encoding'];

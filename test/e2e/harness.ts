@@ -12,7 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const keeldPath = path.join(repoRoot, 'dist/bin/keeld.js');
+/** The daemon as shipped: the bundle (scripts/bundle.mjs), run by its shebang so its node flags apply. */
+export const keeldPath = path.join(repoRoot, 'dist/keeld.mjs');
 export const keelPath = path.join(repoRoot, 'dist/bin/keel.js');
 
 export interface StartOptions {
@@ -151,8 +152,8 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
   // Containers of a test daemon live under their own cgroup parent, removed by stop().
   const given = options.args?.indexOf('--cgroup-parent') ?? -1;
   const cgroupParent = given >= 0 ? undefined : `keel-e2e-${path.basename(tmp)}`;
-  const args = [keeldPath, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, ...(cgroupParent ? ['--cgroup-parent', cgroupParent] : []), ...(options.args ?? [])];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEEL_LOG_FORMAT: 'json' } });
+  const args = ['--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--config-file', configFile, ...(cgroupParent ? ['--cgroup-parent', cgroupParent] : []), ...(options.args ?? [])];
+  const proc = spawn(keeldPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEEL_LOG_FORMAT: 'json' } });
   let out = '';
   proc.stdout!.on('data', (c) => (out += c));
   proc.stderr!.on('data', (c) => (out += c));

@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import { inject, type InjectOptions } from 'light-my-request';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HttpMethod } from '@keel/sdk';
 import { createFakeLogger } from '@keel/sdk/testkit';
 import { vfsStoragePlugin } from '../../../plugins/storage/vfs/index.js';
-import { buildApiApp } from '../../kernel/api-server.js';
+import { buildApiApp, type ApiApp } from '../../kernel/api-server.js';
 import { dockerArchive, imagesEngine, testImage, type ImagesTestEngine, type TestImage } from './test-support.js';
 
 let base: TestImage;
@@ -113,16 +113,16 @@ describe('image routes (in-process)', () => {
 
 describe('image routes through the real API server', () => {
   let e: ImagesTestEngine;
-  let server: FastifyInstance;
+  let api: ApiApp;
+  const server = { inject: (o: InjectOptions) => inject(api.dispatch, o) };
   beforeAll(async () => {
     await images();
     e = await imagesEngine(vfsStoragePlugin);
     await e.load(await dockerArchive([base, app]));
     const routes = e.router.routes.map((r) => ({ ...r, methods: (Array.isArray(r.method) ? r.method : [r.method]) as HttpMethod[] }));
-    server = await buildApiApp({ routes, logger: createFakeLogger(), version: 'test' });
+    api = buildApiApp({ routes, logger: createFakeLogger(), version: 'test' });
   });
   afterAll(async () => {
-    await server.close();
     await e.stop();
   });
 

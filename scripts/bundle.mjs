@@ -1,0 +1,30 @@
+// Bundles the daemon into one minified file, dist/keeld.mjs, the `keeld` that setup.sh, the
+// tests and the benchmarks run. One file instead of ~300 modules saves about 15 MB of the idle
+// daemon (module records and unminified sources kept by V8) and some start-up time.
+//
+// The node flags ride in the shebang: `--max-semi-space-size=1` keeps V8's young generation at
+// 2 × 1 MiB instead of letting it grow to 2 × 16 MiB after start-up's allocation burst (about
+// 15 MB of RSS the daemon never gives back); a daemon allocates little per request.
+//
+// Native addons (node-unix-socket) and pino-pretty (loaded only for a terminal) stay in
+// node_modules; the build facts are inlined, so the bundle needs no dist/build-info.json.
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { build } from 'rolldown';
+
+export const NODE_FLAGS = ['--max-semi-space-size=1'];
+
+const root = new URL('../', import.meta.url);
+const out = new URL('dist/keeld.mjs', root);
+const buildInfo = readFileSync(new URL('dist/build-info.json', root), 'utf8').trim();
+
+await build({
+  input: new URL('dist/bin/keeld.js', root).pathname,
+  platform: 'node',
+  external: [/^node:/, 'node-unix-socket', 'pino-pretty'],
+  transform: { define: { __KEEL_BUILD_INFO__: JSON.stringify(buildInfo) } },
+  output: { file: out.pathname, format: 'esm', minify: true, sourcemap: false },
+  logLevel: 'warn',
+});
+const code = readFileSync(out, 'utf8').replace(/^#![^\n]*\n/, '');
+writeFileSync(out, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}\n${code}`);
+chmodSync(out, 0o755);
