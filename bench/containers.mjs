@@ -50,12 +50,7 @@
  * concurrency 8), the daemons stopped, leftover mounts and shims cleaned, bridges, cgroups and
  * temporary directories removed.
  */
-import { cleanupOnSignals, headerOf, parseFlags, runMain, writeResult } from './lib/common.mjs';
+import { runScript } from './lib/common.mjs';
 import { containersBench, containersDefaults, containersOptions } from './scenarios/containers-bench.mjs';
 
-const options = containersOptions(parseFlags(process.argv.slice(2), containersDefaults, headerOf(import.meta.url)));
-cleanupOnSignals();
-await runMain(async () => {
-  const out = await containersBench(options);
-  if (out) await writeResult('containers.json', out);
-});
+await runScript(import.meta.url, containersDefaults, containersOptions, containersBench, 'containers.json');

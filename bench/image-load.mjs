@@ -17,12 +17,7 @@
  * by `startEngines`. At exit, or on SIGINT/SIGTERM, the daemons are stopped and the temporary files
  * removed.
  */
-import { cleanupOnSignals, headerOf, parseFlags, runMain, writeResult } from './lib/common.mjs';
+import { runScript } from './lib/common.mjs';
 import { loadBench, imageDefaults, imageOptions } from './scenarios/image-bench.mjs';
 
-const options = imageOptions(parseFlags(process.argv.slice(2), imageDefaults, headerOf(import.meta.url)));
-cleanupOnSignals();
-await runMain(async () => {
-  const out = await loadBench(options);
-  if (out) await writeResult('image-load.json', out);
-});
+await runScript(import.meta.url, imageDefaults, imageOptions, loadBench, 'image-load.json');

@@ -28,12 +28,7 @@
  * (or SIGINT/SIGTERM) every container is removed, the daemons stopped, leftover mounts and shims
  * cleaned, cgroups and temporary directories removed (bench/lib/engines.mjs).
  */
-import { cleanupOnSignals, headerOf, parseFlags, runMain, writeResult } from './lib/common.mjs';
+import { runScript } from './lib/common.mjs';
 import { logsBench, logsDefaults, logsOptions } from './scenarios/logs-bench.mjs';
 
-const options = logsOptions(parseFlags(process.argv.slice(2), logsDefaults, headerOf(import.meta.url)));
-cleanupOnSignals();
-await runMain(async () => {
-  const out = await logsBench(options);
-  if (out) await writeResult('logs.json', out);
-});
+await runScript(import.meta.url, logsDefaults, logsOptions, logsBench, 'logs.json');

@@ -13,12 +13,7 @@
  * benchmarks. At exit, or on SIGINT/SIGTERM, the daemons and the registry are stopped and the
  * temporary files removed.
  */
-import { cleanupOnSignals, headerOf, parseFlags, runMain, writeResult } from './lib/common.mjs';
+import { runScript } from './lib/common.mjs';
 import { pullBench, imageDefaults, imageOptions } from './scenarios/image-bench.mjs';
 
-const options = imageOptions(parseFlags(process.argv.slice(2), imageDefaults, headerOf(import.meta.url)));
-cleanupOnSignals();
-await runMain(async () => {
-  const out = await pullBench(options);
-  if (out) await writeResult('pull.json', out);
-});
+await runScript(import.meta.url, imageDefaults, imageOptions, pullBench, 'pull.json');

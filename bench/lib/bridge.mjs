@@ -7,6 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { onCleanup } from './common.mjs';
+import { ownName } from './host-state.mjs';
 
 /** Runs `ip` with `args`; its stdout, or throws with its stderr. */
 export function ip(args) {
@@ -35,6 +36,7 @@ function overlaps(net, [other, prefix]) {
 /** Creates the bridge; resolves with `{ name, cidr }` (cidr: the bridge's address, e.g. `10.231.17.1/24`). */
 export async function scratchBridge() {
   const name = `kbd${process.pid}`;
+  ownName(name);
   const used = await usedNets();
   let cidr;
   for (let i = 0; i < 200 && !cidr; i++) {

@@ -41,6 +41,16 @@ export function parseFlags(argv, defaults, help) {
   return out;
 }
 
+/** `fn()`, or, when it throws (a bad flag), its message and exit code 2. */
+export function checked(fn) {
+  try {
+    return fn();
+  } catch (err) {
+    console.error(`${err.message} (--help shows the flags)`);
+    process.exit(2);
+  }
+}
+
 /** Throws unless every value of `ints` (`{ flagName: number }`) is an integer ≥ `min`. */
 export function checkInts(ints, min = 1) {
   for (const [k, v] of Object.entries(ints)) if (!Number.isInteger(v) || v < min) throw new Error(`--${k} must be an integer ≥ ${min}`);
@@ -155,6 +165,20 @@ export async function writeResult(name, data) {
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
   console.log(`wrote ${path.relative(repo, file)}`);
+}
+
+/**
+ * The whole of a benchmark script: flags (`--help` prints the header of the script at `url`) →
+ * `toOptions` → `bench(options)` → bench/results/`resultFile` (unless interrupted), with clean-up
+ * on exit and on SIGINT/SIGTERM.
+ */
+export async function runScript(url, defaults, toOptions, bench, resultFile) {
+  const options = checked(() => toOptions(parseFlags(process.argv.slice(2), defaults, headerOf(url))));
+  cleanupOnSignals();
+  await runMain(async () => {
+    const out = await bench(options);
+    if (out) await writeResult(resultFile, out);
+  });
 }
 
 /** Runs a benchmark's `main`, prints its error and sets the exit code, and always cleans up. */

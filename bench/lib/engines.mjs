@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { scratchBridge } from './bridge.mjs';
 import { importTs, onCleanup, timed } from './common.mjs';
+import { ownName } from './host-state.mjs';
 
 /** keeld flags for no network of its own: no bridge, no iptables, no masquerading, no sysctl. */
 export const KEEL_NO_NETWORK = ['--bridge', 'none', '--iptables=false', '--ip-masq=false', '--ip-forward=false'];
@@ -159,7 +160,9 @@ export async function startEngines(wanted, { harness, refd }, { network = 'none'
       const d = await harness.startDaemon({ args: ['--storage-driver', driver, '--cgroup-parent', `/${cgroupParent}`, ...keelArgs] });
       const name = `keel (${driver})`;
       onCleanup(() => thoroughStop(name, d, refd, harness));
-      const bridge = network === 'bridge' ? JSON.parse(readFileSync(d.configFile, 'utf8')).bridge : undefined;
+      const config = JSON.parse(readFileSync(d.configFile, 'utf8'));
+      for (const n of [path.basename(d.tmp), cgroupParent, config.bridge, config.plugins?.['network.bridge']?.chainPrefix]) ownName(n);
+      const bridge = network === 'bridge' ? config.bridge : undefined;
       targets.push({ kind: 'keel', label: 'keel', name, driver, socket: d.socket, env: d.env, request: d.request, bridge });
     }
   }
@@ -172,6 +175,7 @@ export async function startEngines(wanted, { harness, refd }, { network = 'none'
       const bridge = network === 'bridge' ? (await scratchBridge()).name : undefined;
       const d = await refd.startRefDockerd({ bridge });
       onCleanup(() => thoroughStop('dockerd', d, refd, harness));
+      ownName(path.basename(d.tmp));
       const info = JSON.parse((await harness.run('docker', ['version', '--format', '{{json .Server}}'], { env: d.env })).stdout || '{}');
       const driver = (await harness.run('docker', ['info', '--format', '{{.Driver}}'], { env: d.env })).stdout.trim();
       const version = (info.Version ?? '20.10').replace(/^(\d+\.\d+).*/, '$1');
@@ -193,6 +197,7 @@ export async function busyboxEngines(wanted, { workPrefix, keelDriver, network =
   const { fx } = helpers;
   if (!fx.busyboxAvailable()) throw new Error(`${fx.busyboxPath} missing (apt-get install busybox-static)`);
   const work = await mkdtemp(path.join(os.tmpdir(), workPrefix ?? 'keel-bench-'));
+  ownName(path.basename(work));
   onCleanup(() => rm(work, { recursive: true, force: true }));
   const { targets, skipped } = await startEngines(wanted, helpers, { keelDriver, network });
   for (const s of skipped) console.log(`${s.kind} skipped: ${s.reason}`);

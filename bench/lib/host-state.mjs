@@ -4,7 +4,9 @@
  * chains naming keel, a `KT…` test chain or Docker, top-level cgroups named keel* or docker* in
  * every hierarchy, mounts under the temporary directory made by keel or the reference dockerd, and
  * their temporary directories. Other processes on the host (tests, another keeld) make such
- * objects too, so a difference is a place to look, not a verdict.
+ * objects too, so a difference naming none of the names this process gave its own objects
+ * (`ownName`: temporary directories, bridges, chain prefixes, cgroup parents) is only a place to
+ * look.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -36,12 +38,20 @@ export async function hostState() {
   return { links: sorted(links), netns: sorted(netns), iptables: sorted(iptables), cgroups: sorted(cgroups()), mounts: sorted(mounts), tmp: sorted(dirs) };
 }
 
-/** The differences between two snapshots, one line each (`+ links: kbd123 (ether bridge)`). */
+const own = new Set();
+/** Notes a name that this process gave an object of its own (a bridge, a temporary directory…). */
+export const ownName = (name) => { if (name) own.add(name); };
+
+/**
+ * The differences between two snapshots, one line each (`+ links: kbd123 (ether bridge)`):
+ * `{ own, other }`, `own` those that name an object of this process.
+ */
 export function hostDiff(before, after) {
   const lines = [];
   for (const k of Object.keys(before)) {
     for (const x of after[k]) if (!before[k].includes(x)) lines.push(`+ ${k}: ${x}`);
     for (const x of before[k]) if (!after[k].includes(x)) lines.push(`- ${k}: ${x}`);
   }
-  return lines;
+  const mine = (l) => [...own].some((n) => l.includes(n));
+  return { own: lines.filter(mine), other: lines.filter((l) => !mine(l)) };
 }

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { aborting, checkInts, engineList, onCleanup, timed } from '../lib/common.mjs';
 import { startEngines, testHelpers } from '../lib/engines.mjs';
+import { ownName } from '../lib/host-state.mjs';
 import { measure, report } from './report.mjs';
 
 /** The flags of bench/image-load.mjs and bench/pull.mjs and their defaults. */
@@ -35,6 +36,7 @@ async function setUp(o, prefix, more = []) {
   const helpers = await testHelpers(more);
   if (!existsSync(helpers.harness.keeldPath) && o.engines.includes('keel')) throw new Error(`${helpers.harness.keeldPath} missing: run npm run build`);
   const work = await mkdtemp(path.join(os.tmpdir(), prefix));
+  ownName(path.basename(work));
   onCleanup(() => rm(work, { recursive: true, force: true }));
   const file = path.join(work, 'bench.tar');
   process.stdout.write(`generating ${o.layers} layers, ${o.mb} MB of random data... `);
