@@ -92,6 +92,8 @@ await runMain(async () => {
   const minutes = (Date.now() - t0) / 60_000;
   console.log(`\n======== summary (${given.quick ? 'quick' : 'full'} run, ${minutes.toFixed(1)} min; ${os.cpus().length} CPUs, kernel ${os.release()}) ========`);
   for (const [name, e] of Object.entries(errors)) console.log(`${name}: FAILED: ${e}`);
+  const skipped = new Set(Object.values(results).flatMap((r) => r?.skipped ?? []).map((s) => `${s.kind} skipped: ${s.reason}`));
+  for (const s of skipped) console.log(s);
   const summary = summarize(results);
   const diff = hostDiff(before, await hostState());
   console.log(`\nhost after the run (links, netns, iptables, cgroups, mounts, temp dirs): ${diff.own.length ? `LEFT BEHIND by this run:\n  ${diff.own.join('\n  ')}` : 'nothing this run made is left'}`);
