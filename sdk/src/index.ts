@@ -20,3 +20,4 @@ export * from './graph.js';
 export * from './version.js';
 export * from './platform.js';
 export * from './drivers/index.js';
+export * from './text.js';

@@ -1,5 +1,6 @@
 /** `keel events`: the daemon's event stream, like `docker events`. */
 import type { Command } from 'commander';
+import { compareText } from '@keel/sdk';
 import type { CliContext } from '../context.js';
 import { examples } from '../help-text.js';
 import { jsonLines } from '../json-lines.js';
@@ -22,7 +23,7 @@ export function formatEvent(e: Json, raw?: string): string {
   const seconds = new Date(Number(ns / 1_000_000_000n) * 1000).toISOString().slice(0, 19);
   const time = `${seconds}.${String(ns % 1_000_000_000n).padStart(9, '0')}Z`;
   const attrs = Object.entries((e.Actor?.Attributes ?? {}) as Record<string, string>)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => compareText(a, b))
     .map(([k, v]) => `${k}=${v}`);
   return `${time} ${e.Type} ${e.Action} ${e.Actor?.ID ?? ''}${attrs.length ? ` (${attrs.join(', ')})` : ''}\n`;
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, PermissionDeniedError,
+  AlreadyExistsError, ConflictError, compareText, InvalidArgumentError, NotFoundError, PermissionDeniedError,
   type CallOptions, type ConfigService, type CreateNetworkRequest, type DriverSet, type EventBus, type IpamDriver, type Logger, type NetworkDriver,
 } from '@keel/sdk';
 import { canonicalCidr, parseCidr } from '@keel/sdk/netutil';
@@ -155,7 +155,7 @@ export class NetworksService {
 
   /** `GET /networks` with filters. */
   list(filters: Record<string, string[]>): NetworkRecord[] {
-    return filterNetworks([...this.d.store.networks.values()], filters, this.d.store).sort((a, b) => a.name.localeCompare(b.name));
+    return filterNetworks([...this.d.store.networks.values()], filters, this.d.store).sort((a, b) => compareText(a.name, b.name));
   }
 
   /** `DELETE /networks/:id`. */

@@ -2,7 +2,7 @@
  * Volume records: one state document per volume, all kept in memory (volumes are few, and list,
  * filters and `/system/df` read them often). The service owns the locking; this is storage only.
  */
-import type { StateStore } from '@keel/sdk';
+import { compareText, type StateStore } from '@keel/sdk';
 import { ANONYMOUS_LABEL } from './volume-backend.js';
 
 /** What the service keeps of a volume. */
@@ -58,7 +58,7 @@ export class VolumeStore {
 
   /** Every record, by name. */
   list(): VolumeRecord[] {
-    return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.byName.values()].sort((a, b) => compareText(a.name, b.name));
   }
 
   async put(rec: VolumeRecord): Promise<void> {

@@ -4,7 +4,7 @@
  * with moby's rules and messages (400s) and turned into one ordered plan.
  */
 import path from 'node:path';
-import { InvalidArgumentError } from '@keel/sdk';
+import { InvalidArgumentError, compareText } from '@keel/sdk';
 
 /** One planned mount. */
 export interface MountPlan {
@@ -139,5 +139,5 @@ export function planMounts(inputs: MountInputs): MountPlan[] {
     byDest.set(clean, { type: 'volume', source: '', destination: clean, readOnly: false, mode: '', anonymous: true });
   }
   const plans = [...byDest.values()].map((p) => (p.type === 'volume' && !p.driver && inputs.volumeDriver ? { ...p, driver: inputs.volumeDriver } : p));
-  return plans.sort((a, b) => a.destination.split('/').length - b.destination.split('/').length || a.destination.localeCompare(b.destination));
+  return plans.sort((a, b) => a.destination.split('/').length - b.destination.split('/').length || compareText(a.destination, b.destination));
 }

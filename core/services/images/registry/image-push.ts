@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { NotFoundError, type EventBus } from '@keel/sdk';
+import { NotFoundError, compareText, type EventBus } from '@keel/sdk';
 import { DigestTransform } from '@keel/sdk/tar';
 import { sha256, type BlobStore } from '../blob-store.js';
 import type { Image, ImageStore } from '../image-store.js';
@@ -59,7 +59,7 @@ export function pushTargets(req: PushRequest, images: ImageStore): { tag: string
     .filter((r) => r.tag && !r.digest && repositoryName(r) === repositoryName(req.repo))
     .map((r) => ({ tag: r.tag!, image })));
   if (!all.length) throw new NotFoundError(`An image does not exist locally with the tag: ${name}`);
-  return all.sort((a, b) => a.tag.localeCompare(b.tag));
+  return all.sort((a, b) => compareText(a.tag, b.tag));
 }
 
 /** Pushes; yields Docker's JSON messages. */
