@@ -96,7 +96,7 @@ function line(results, spec) {
     scenario: label, id, unit: metric === 'rate' && isTime(sc) ? sc.rateUnit?.trim() ?? '/s' : sc.unit, better: higher ? 'higher' : 'lower',
     keel, docker, floor, ratio, target: target || null, met: ok === '✓' ? true : ok === '✗' ? false : null,
     ...(keelRow?.error ? { keelError: keelRow.error } : {}),
-    shown: { keel: keelShown, docker: show(docker, sc, metric), floor: show(floor, fsc ?? sc, metric), ratio: ratio === null ? '-' : `${ratio.toFixed(2)}x`, target, ok },
+    shown: { keel: keelShown, docker: show(docker, sc, metric), floor: show(floor, fsc ?? sc, metric), ratio: ratio === null ? '-' : `${ratio.toFixed(3)}x`, target, ok },
   };
 }
 
