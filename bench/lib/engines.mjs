@@ -1,5 +1,5 @@
 /**
- * The engines a benchmark compares: a temporary keeld (dist/bin/keeld.js) and Debian's reference
+ * The engines a benchmark compares: a temporary keeld (the build in dist/, as the test harness starts it) and Debian's reference
  * dockerd 20.10, each on its own socket, data root and exec root, started with the test helpers
  * (`harness` and `ref-dockerd`, transpiled by `importTs` in ./common.mjs) and stopped at clean-up.
  *
