@@ -41,8 +41,8 @@
  * Prints median, min, the keel/Docker ratio of the medians and which side of 1 is better (< 1 for
  * times and memory, > 1 for requests per second); writes bench/results/containers.json. An engine
  * failing a scenario is reported (`keel: create failed: 404 ...`) and the others go on. Needs
- * `npm run build` (it runs the built keeld from dist/) and root. Not part of `npm test`; bench/all.mjs runs
- * it with the other benchmarks.
+ * `npm run build` (it runs the built keeld from dist/) and root. Not part of `npm test`;
+ * bench/all.mjs runs it with the other benchmarks.
  *
  * Nothing leaves the host: unix sockets only, containers with NetworkMode none (scenario 10: on
  * bridges only they and the host are on, running `true`, which sends nothing), no iptables rule or

@@ -9,8 +9,8 @@
  * each engine next to two floors on the same file, `tar -xf` into a temp dir and
  * `cat file > /dev/null`, all interleaved (the order alternates run by run; the image is removed
  * after each load, untimed). Prints median, min, MB/s and the keel/Docker ratio; writes
- * bench/results/image-load.json. Needs `npm run build` first (it runs the built keeld from dist/). Not part
- * of `npm test`; bench/all.mjs runs it with the other benchmarks.
+ * bench/results/image-load.json. Needs `npm run build` first (it runs the built keeld from
+ * dist/). Not part of `npm test`; bench/all.mjs runs it with the other benchmarks.
  *
  * The fixture builder and the daemon launchers are the test helpers (TypeScript), transpiled on the
  * fly (bench/lib/engines.mjs `testHelpers`); the engines, without networks, are started and stopped

@@ -21,8 +21,8 @@
  *    interleaved the same way.
  * Prints median and min seconds, MB/s of container output at the median (the floor's too, for
  * comparison: the log file is larger than the output), and the keel/Docker time ratio; writes
- * bench/results/logs.json. Needs `npm run build` (it runs the built keeld from dist/) and root. Not part of
- * `npm test`; bench/all.mjs runs it with the other benchmarks.
+ * bench/results/logs.json. Needs `npm run build` (it runs the built keeld from dist/) and root.
+ * Not part of `npm test`; bench/all.mjs runs it with the other benchmarks.
  *
  * Nothing leaves the host: unix sockets only, no bridge, containers with `--network none`; at exit
  * (or SIGINT/SIGTERM) every container is removed, the daemons stopped, leftover mounts and shims

@@ -1,6 +1,7 @@
 /**
- * The engines a benchmark compares: a temporary keeld (the build in dist/, as the test harness starts it) and Debian's reference
- * dockerd 20.10, each on its own socket, data root and exec root, started with the test helpers
+ * The engines a benchmark compares: a temporary keeld (the build in dist/, as the test harness
+ * starts it) and Debian's reference dockerd 20.10, each on its own socket, data root and exec
+ * root, started with the test helpers
  * (`harness` and `ref-dockerd`, transpiled by `importTs` in ./common.mjs) and stopped at clean-up.
  *
  * Stopping is thorough, for benchmarks that make containers: every container left is force-removed

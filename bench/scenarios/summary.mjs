@@ -2,13 +2,13 @@
  * The one table of bench/all.mjs: a line per scenario of the issue with keel's median, Docker's
  * median, the physical floor where there is one, the keel/Docker ratio and the target that ratio
  * must meet (✓ met, ✗ missed, ? no Docker to compare with), read from the JSON the benchmarks
- * return (`{ containers, logs, load, pull }`, each `{ flags, scenarios }` as bench/scenarios/report.mjs
- * writes them).
+ * return (`{ containers, logs, load, pull }`, each `{ flags, scenarios }` as
+ * bench/scenarios/report.mjs writes them).
  *
  * A line shows either times (lower is better, ratio of the times) or rates (`metric: 'rate'`:
  * containers/s, MB/s, requests/s; higher is better, ratio of the rates), so a target always reads
- * "keel/Docker ≤ x" for times and memory and "≥ x" for rates. `floorWithin: n`: keel's time must also
- * be within n times the floor's (its rate at least 1/n of the floor's).
+ * "keel/Docker ≤ x" for times and memory and "≥ x" for rates. `floorWithin: n`: keel's time must
+ * also be within n times the floor's (its rate at least 1/n of the floor's).
  */
 
 /** The floors, and the rows of a scenario's results that hold them. */
