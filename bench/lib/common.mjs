@@ -117,18 +117,17 @@ export function cleanupOnSignals() {
  * Transpiles the given repository files (paths relative to the root) into bench/.cache-<pid>/ (two
  * levels down, so `test/e2e/harness.ts` still finds the root at `../../`), imports them and returns
  * `{ <basename without .ts>: module }`. The cache directory is removed at clean-up. Files import
- * each other by basename (`./harness.js`), so they must not share one. `patches` maps a file to a
- * function of its source text (applied before transpiling; the file itself is untouched). Called
- * again in the same process, the same modules come back (the import cache).
+ * each other by basename (`./harness.js`), so they must not share one. Called again in the same
+ * process, the same modules come back (the import cache).
  */
-export async function importTs(files, patches = {}) {
+export async function importTs(files) {
   const cacheDir = path.join(repo, 'bench', `.cache-${process.pid}`);
   await mkdir(cacheDir, { recursive: true });
   onCleanup(() => rm(cacheDir, { recursive: true, force: true }));
   const out = (f) => path.join(cacheDir, path.basename(f).replace(/\.ts$/, '.js'));
   for (const f of files) {
     const source = readFileSync(path.join(repo, f), 'utf8');
-    const js = ts.transpileModule(patches[f] ? patches[f](source) : source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
     await writeFile(out(f), js.outputText);
   }
   return Object.fromEntries(await Promise.all(files.map(async (f) => [path.basename(f, '.ts'), await import(pathToFileURL(out(f)).href)])));

@@ -16,8 +16,6 @@
  * default bridge of its own: keel the one the test harness names for it (removed at stop), dockerd
  * the scratch bridge of ./bridge.mjs; both with `--iptables=false --ip-masq=false
  * --ip-forward=false` (like for like, and dockerd 20.10 never removes its DOCKER chains at stop).
- * ref-dockerd.ts always passes `--bridge=none` and has no option for it, so `testHelpers` patches
- * the transpiled copy (the file itself is untouched) to take `startRefDockerd({ bridge })`.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
@@ -32,20 +30,13 @@ export const KEEL_NO_NETWORK = ['--bridge', 'none', '--iptables=false', '--ip-ma
 /** keeld flags for a default bridge (the harness names it) without iptables, masquerading or sysctl. */
 export const KEEL_BRIDGE = ['--iptables=false', '--ip-masq=false', '--ip-forward=false'];
 
-const REFD = 'test/e2e/ref-dockerd.ts';
-const BRIDGE_NONE = "'--bridge=none',";
-let refdTakesBridge = false;
 
 /**
  * The TypeScript test helpers the benchmarks use, transpiled: `{ fx, harness, refd, ...more }`
  * (`more`: the other files' modules by basename, e.g. `registry` for test/fixtures/registry.ts).
  */
 export async function testHelpers(more = []) {
-  const patch = (text) => {
-    refdTakesBridge = text.includes(BRIDGE_NONE);
-    return text.replace(BRIDGE_NONE, "`--bridge=${options.bridge ?? 'none'}`,");
-  };
-  const mods = await importTs(['test/fixtures/images.ts', 'test/e2e/harness.ts', REFD, ...more], { [REFD]: patch });
+  const mods = await importTs(['test/fixtures/images.ts', 'test/e2e/harness.ts', 'test/e2e/ref-dockerd.ts', ...more]);
   const { images: fx, harness, 'ref-dockerd': refd, ...rest } = mods;
   return { fx, harness, refd, ...rest };
 }
@@ -168,8 +159,7 @@ export async function startEngines(wanted, { harness, refd }, { network = 'none'
     }
   }
   if (wanted.includes('docker')) {
-    const missing = refd.refDockerdMissing() ?? (await dockerCliMissing(harness))
-      ?? (network === 'bridge' && !refdTakesBridge ? `${REFD} no longer passes ${BRIDGE_NONE} (the bench cannot give dockerd a bridge)` : undefined);
+    const missing = refd.refDockerdMissing() ?? (await dockerCliMissing(harness));
     if (missing) skipped.push({ kind: 'docker', reason: `${missing} (apt-get install docker.io)` });
     else {
       removeCgroupAtCleanup('docker', false);

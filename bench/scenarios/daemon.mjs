@@ -212,11 +212,19 @@ async function readings(t, n = 5, gapMs = 200) {
 
 /**
  * Scenario 9: RSS of the daemon plus every per-container monitor, idle (after a warm-up of two
- * `docker run --rm` and a `docker ps -a`, no containers, 2 s settled) and with `n` running `busybox sleep 3600`
- * (2 s after the last start); five readings each, 200 ms apart. keel: keeld + its conmons; Docker:
+ * `docker run --rm` and a `docker ps -a`, no containers, then {@link IDLE_SETTLE_MS} with nothing to
+ * do) and with `n` running `busybox sleep 3600` (2 s after the last start); five readings each,
+ * 200 ms apart. keel: keeld + its conmons; Docker:
  * dockerd + containerd + its containerd-shims. Per-container overhead: (with n − idle) / n, reading
  * by reading.
  */
+/**
+ * How long a daemon idles before its idle reading: an idle daemon is one that has been idle a
+ * while, and both runtimes hand memory back only then (V8's memory reducer about 8 s after the
+ * last activity, Go's background scavenger gradually). The same for both engines.
+ */
+const IDLE_SETTLE_MS = 12_000;
+
 export async function memoryScenario({ live, record }, n = 50) {
   const res = new Map();
   const failed = [];
@@ -229,7 +237,7 @@ export async function memoryScenario({ live, record }, n = 50) {
       await timed('docker', ['ps', '-a'], t.env);
       const left = expectStatus(await t.api.request('GET', '/containers/json?all=1'), [200], 'list').json().length;
       if (left) throw new Error(`${left} containers exist, the idle reading needs none`);
-      await pause(2000);
+      await pause(IDLE_SETTLE_MS);
       const idle = await readings(t);
       process.stdout.write(`idle ${(median(idle.map((r) => r.total)) / 1e6).toFixed(1)} MB; starting ${n}... `);
       await makeContainers(t, set, n, sleepBody, true);

@@ -34,6 +34,11 @@ export function refDockerdMissing(): string | undefined {
 export interface RefDockerdOptions {
   /** `--storage-driver` (default: dockerd's choice, overlay2 where it works). */
   storageDriver?: string;
+  /**
+   * An existing bridge to use as the default network (dockerd's `--bridge`; its address gives the
+   * subnet). Default: none. iptables, masquerading and ip_forward stay off either way.
+   */
+  bridge?: string;
 }
 
 export interface RefDockerd {
@@ -166,7 +171,7 @@ export async function startRefDockerd(options: RefDockerdOptions = {}): Promise<
       '--pidfile', path.join(tmp, 'dockerd.pid'),
       '-H', `unix://${socket}`,
       '--containerd', path.join(ctdDir, 'containerd.sock'),
-      '--bridge=none', '--iptables=false', '--ip-masq=false', '--ip-forward=false', '--userland-proxy=false',
+      `--bridge=${options.bridge ?? 'none'}`, '--iptables=false', '--ip-masq=false', '--ip-forward=false', '--userland-proxy=false',
       // Its own cgroup parent, removed at stop: dockerd never removes the `/docker` it would make.
       '--cgroup-parent', cgroupParent,
       ...(options.storageDriver ? ['--storage-driver', options.storageDriver] : []),

@@ -8,7 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { readdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { rootCertificates } from 'node:tls';
+import tls from 'node:tls'; // the default export: a named import would read all root certificates at start-up
 
 /** What decides how registries are reached (daemon.json keys and the plugin's options). */
 export interface RegistryHostsOptions {
@@ -90,7 +90,7 @@ export class RegistryHosts {
       }
     }
     // Node's `ca` replaces the default bundle: keep the system roots next to the registry's CAs.
-    return { ...(ca.length ? { ca: [...rootCertificates, ...ca] } : {}), ...(cert ? { cert, key } : {}), rejectUnauthorized: !insecure };
+    return { ...(ca.length ? { ca: [...tls.rootCertificates, ...ca] } : {}), ...(cert ? { cert, key } : {}), rejectUnauthorized: !insecure };
   }
 
   /** Endpoints to try for `domain` (as references name it: `docker.io`, `127.0.0.1:5000`), in order. */
