@@ -25,6 +25,8 @@ await build({
   output: { file: out.pathname, format: 'esm', minify: true, sourcemap: false },
   logLevel: 'warn',
 });
-const code = readFileSync(out, 'utf8').replace(/^#![^\n]*\n/, '');
+// ASCII only (a handful of `…`, `µs`, `→` become \u escapes): V8 then keeps the 0.7 MB source
+// as a one-byte string instead of a two-byte one of twice the size.
+const code = readFileSync(out, 'utf8').replace(/^#![^\n]*\n/, '').replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 writeFileSync(out, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}\n${code}`);
 chmodSync(out, 0o755);
