@@ -38,6 +38,25 @@ describe('json-file format', () => {
     expect(got.map((e) => ({ ...e, line: Buffer.from(e.line).toString() }))).toEqual(entries.map((e) => ({ ...e, line: Buffer.from(e.line).toString() })));
   });
 
+  it('reads every shape back the same, with or without the JSON.parse fallback (escapes, attrs, zones, empty and torn lines)', () => {
+    const entries = [
+      at('plain'), at('part', { partial: true }), at('', {}), at('q"uote'), at('back\\slash\\n'), at('<tag> & é 日本'),
+      at('tab\there', { stream: 'stderr' }), at('x', { timeNano: '1704067200000000000' }), at('y', { timeNano: '1704067201100000000', stream: 'stderr' }),
+    ];
+    const norm = (es: LogEntry[]) => es.map((e) => ({ ...e, line: Buffer.from(e.line).toString('hex') }));
+    for (const attrs of [undefined, { team: 'core' }]) {
+      const got: LogEntry[] = [];
+      jsonFileCodec().decode(Buffer.from(encode(entries, attrs)), (e) => got.push(e));
+      expect(norm(got)).toEqual(norm(entries));
+    }
+    // Lines written by others: a zone offset, a short fraction, a foreign line, then one torn at the end.
+    const got: LogEntry[] = [];
+    const text = '{"log":"a\\n","stream":"stdout","time":"2024-01-01T01:00:00.5+01:00"}\nnot json\n{"log":"b\\n","stream":"stderr","time":"2024-01-01T00:00:01Z"}\n{"log":"c';
+    const used = jsonFileCodec().decode(Buffer.from(text), (e) => got.push(e));
+    expect(norm(got)).toEqual(norm([at('a', { timeNano: '1704067200500000000' }), at('b', { stream: 'stderr', timeNano: '1704067201000000000' })]));
+    expect(text.slice(used)).toBe('{"log":"c');
+  });
+
   it('checks options with Docker\'s messages', () => {
     expect(() => jsonFileRotation({ 'max-size': '1q' })).toThrow("invalid suffix: 'q'");
     expect(() => jsonFileRotation({ 'max-size': 'abc' })).toThrow("invalid size: 'abc'");

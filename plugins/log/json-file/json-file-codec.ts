@@ -50,7 +50,7 @@ export class TimeFormatter {
 /** Parses RFC 3339 times back to Unix nanoseconds (decimal string). */
 export class TimeParser {
   private lastHead = '';
-  private lastSec = 0n;
+  private lastSec = '';
 
   parse(time: string): string | undefined {
     const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(time);
@@ -58,16 +58,19 @@ export class TimeParser {
     const head = m[1]! + m[3]!;
     if (head !== this.lastHead) {
       const ms = Date.parse(head);
-      if (Number.isNaN(ms)) return undefined;
+      if (Number.isNaN(ms) || ms < 1000) return undefined;
       this.lastHead = head;
-      this.lastSec = BigInt(ms / 1000);
+      this.lastSec = String(ms / 1000);
     }
-    return (this.lastSec * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'))).toString();
+    // Seconds and nine fraction digits side by side: no arithmetic per line.
+    return this.lastSec + (m[2] ?? '').padEnd(9, '0');
   }
 }
 
 const LOG_KEY = Buffer.from('{"log":"');
 const STREAM = { stdout: Buffer.from('"stream":"stdout"'), stderr: Buffer.from('"stream":"stderr"') };
+/** What follows the log string in the usual line, up to the time's value. */
+const FAST = { stdout: Buffer.from(',"stream":"stdout","time":"'), stderr: Buffer.from(',"stream":"stderr","time":"') };
 
 /** The json-file codec; `attrs` is the JSON object of selected labels/env/tag (or none). */
 export function jsonFileCodec(attrs?: Record<string, string>): LogCodec {
@@ -98,9 +101,33 @@ export function jsonFileCodec(attrs?: Record<string, string>): LogCodec {
     out.pos = p;
   }
 
+  /** The usual line, `{"log":"…","stream":"std…","time":"…"}`, read without JSON.parse; false for any other. */
+  function decodeFast(buf: Buffer, start: number, end: number, emit: (e: LogEntry) => void): boolean {
+    if (buf.compare(LOG_KEY, 0, LOG_KEY.length, start, start + LOG_KEY.length) !== 0) return false;
+    const from = start + LOG_KEY.length;
+    const quote = buf.indexOf(0x22, from);
+    if (quote < 0 || quote >= end) return false;
+    const first = buf.subarray(from, quote).indexOf(0x5c); // within the string only: never a scan of the rest
+    const slash = first < 0 ? -1 : from + first;
+    // No escape at all (a partial line), or only the closing `\n` of a complete one.
+    const complete = slash >= 0;
+    if (complete && (slash !== quote - 2 || buf[quote - 1] !== 0x6e)) return false;
+    let p = quote + 1;
+    const stream = buf.compare(FAST.stdout, 0, FAST.stdout.length, p, p + FAST.stdout.length) === 0 ? 'stdout'
+      : buf.compare(FAST.stderr, 0, FAST.stderr.length, p, p + FAST.stderr.length) === 0 ? 'stderr' : undefined;
+    if (!stream) return false;
+    p += FAST.stdout.length;
+    if (buf[end - 1] !== 0x7d || buf[end - 2] !== 0x22) return false; // ends with "}
+    const timeNano = parser.parse(buf.toString('latin1', p, end - 2));
+    if (!timeNano) return false;
+    emit(complete ? { stream, timeNano, line: buf.subarray(from, slash) } : { stream, timeNano, line: buf.subarray(from, quote), partial: true });
+    return true;
+  }
+
   function decode(buf: Buffer, emit: (e: LogEntry) => void): number {
     let start = 0;
     for (let nl = buf.indexOf(10); nl >= 0; start = nl + 1, nl = buf.indexOf(10, start)) {
+      if (decodeFast(buf, start, nl, emit)) continue;
       let rec: { log?: string; stream?: string; time?: string };
       try { rec = JSON.parse(buf.toString('utf8', start, nl)); } catch { continue; } // a torn or foreign line
       const timeNano = rec.time ? parser.parse(rec.time) : undefined;

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { clientSession, frame } from '../attach/client-session.js';
 import type { ContainerService } from '../container-service.js';
 import { containerPaths } from '../lifecycle/context.js';
+import { FrameBatch } from './frame-batch.js';
 import type { LogEntry } from '@keel/sdk';
 
 /** An entry's bytes as `docker logs` prints them: complete lines get their newline back. */
@@ -74,26 +75,14 @@ export function registerStreamRoutes(router: HttpRouter, svc: ContainerService):
       const body = Readable.from((async function* () {
         // Entries go out in batches of about 64 KiB (one socket write each) unless following,
         // where each must go out as soon as it is there.
-        let batch: Buffer[] = [];
-        let size = 0;
+        const batch = new FrameBatch(tty);
         for await (const e of entries) {
           if (e.stream === 'stdout' ? !stdout : !stderr) continue;
-          const prefix = `${timestamps ? `${rfc3339Nano(e.timeNano)} ` : ''}${details ? `${labels} ` : ''}`;
-          const text = prefix ? Buffer.concat([Buffer.from(prefix), entryText(e)]) : entryText(e);
-          const out = tty ? text : frame(e.stream === 'stdout' ? 1 : 2, text);
-          if (follow) {
-            yield out;
-            continue;
-          }
-          batch.push(out);
-          size += out.length;
-          if (size >= 64 * 1024) {
-            yield Buffer.concat(batch, size);
-            batch = [];
-            size = 0;
-          }
+          const prefix = timestamps || details ? `${timestamps ? `${rfc3339Nano(e.timeNano)} ` : ''}${details ? `${labels} ` : ''}` : '';
+          batch.add(e.stream === 'stdout' ? 1 : 2, prefix, e.line, !e.partial);
+          if (follow || batch.size >= 64 * 1024) yield batch.take();
         }
-        if (size) yield Buffer.concat(batch, size);
+        if (batch.size) yield batch.take();
       })());
       await reply.stream(body, contentType(tty));
     },

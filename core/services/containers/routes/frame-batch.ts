@@ -1,0 +1,56 @@
+/**
+ * Log entries as `docker logs` receives them, written straight into one large buffer: Docker's
+ * multiplexed frames (stream byte, three zeros, big-endian length, payload) or, for a TTY, the
+ * bare bytes; an optional text prefix (timestamps, details) and the newline a complete line had.
+ * One buffer per batch instead of three small ones per line.
+ */
+const MIN_BATCH = 128 * 1024;
+
+export class FrameBatch {
+  private buf = Buffer.allocUnsafe(MIN_BATCH);
+  private pos = 0;
+
+  constructor(private readonly tty: boolean) {}
+
+  /** Bytes waiting. */
+  get size(): number {
+    return this.pos;
+  }
+
+  /** Adds one entry: `prefix` + `line` + a newline when `newline`. */
+  add(stream: 1 | 2, prefix: string, line: Uint8Array, newline: boolean): void {
+    const prefixBytes = prefix ? Buffer.byteLength(prefix) : 0;
+    const payload = prefixBytes + line.length + (newline ? 1 : 0);
+    this.ensure(payload + 8);
+    const b = this.buf;
+    let p = this.pos;
+    if (!this.tty) {
+      b[p] = stream;
+      b[p + 1] = 0;
+      b[p + 2] = 0;
+      b[p + 3] = 0;
+      b.writeUInt32BE(payload, p + 4);
+      p += 8;
+    }
+    if (prefixBytes) p += b.write(prefix, p);
+    b.set(line, p);
+    p += line.length;
+    if (newline) b[p++] = 0x0a;
+    this.pos = p;
+  }
+
+  /** Hands the batch over (the caller owns the bytes) and starts a new one. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(MIN_BATCH);
+    this.pos = 0;
+    return out;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(MIN_BATCH, (this.pos + n) * 2));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+}
