@@ -103,7 +103,8 @@ export function buildApiApp(opts: Omit<ApiServerOptions, 'hosts'>): ApiApp {
 
   const fail = (req: http.IncomingMessage, res: http.ServerResponse, reply: OwnReply | undefined, err: unknown) => {
     const e = EngineError.is(err) ? err : toEngineError(err);
-    if (e.kind === 'Internal') log.error({ err, method: req.method, url: req.url }, 'request failed');
+    // A client that left mid-body is not a daemon failure.
+    if (e.kind === 'Internal' && !req.destroyed) log.error({ err, method: req.method, url: req.url }, 'request failed');
     // Too late for an error answer: the stream, or the hijacked connection, ends here.
     if (res.headersSent || reply?.used()) return void res.destroy();
     if (e.httpStatus === 413) res.shouldKeepAlive = false; // the unread body is still on the wire

@@ -87,19 +87,26 @@ export class Runner {
     const storage = this.ctx.storage.require(c.keel.storage);
     const runtime = this.ctx.runtimes.get(c.keel.runtime);
     if (!runtime) throw new ConflictError(`runtime "${c.keel.runtime}" of container ${c.Id} is not available`);
-    const rootfs = await storage.mount(c.Id);
+    let rootfsMounted = false;
     let volumesMounted = false;
     let networkAttached = false;
     let mountsAfter = c.keel.mounts;
     try {
-      const net = await this.ctx.networks.attach(c.Id, attachRequest(c));
-      networkAttached = true;
+      // The root filesystem and the network namespace do not depend on each other: both at once
+      // (each waits on a process: mount, unshare and ip).
+      const [mounted, attached] = await Promise.allSettled([storage.mount(c.Id), this.ctx.networks.attach(c.Id, attachRequest(c))]);
+      rootfsMounted = mounted.status === 'fulfilled';
+      networkAttached = attached.status === 'fulfilled';
+      if (mounted.status === 'rejected') throw mounted.reason;
+      if (attached.status === 'rejected') throw attached.reason;
+      const rootfs = mounted.value;
+      const net = attached.value;
       await writeNetworkFiles(this.ctx, c, net);
       const spec = await containerSpec(this.ctx, c, rootfs, net.netnsPath);
-      const mounted = await this.ctx.mounts.mountAll(c.Id, c.keel.mounts ?? [], rootfs);
+      const volumes = await this.ctx.mounts.mountAll(c.Id, c.keel.mounts ?? [], rootfs);
       volumesMounted = true;
-      (spec.mounts as unknown[]).push(...mounted.spec);
-      mountsAfter = mounted.mounts;
+      (spec.mounts as unknown[]).push(...volumes.spec);
+      mountsAfter = volumes.mounts;
       await mkdir(files.bundle, { recursive: true, mode: 0o700 });
       await mkdir(files.exitDir, { recursive: true, mode: 0o700 });
       await writeFile(path.join(files.bundle, 'config.json'), JSON.stringify(spec));
@@ -130,7 +137,7 @@ export class Runner {
       if (volumesMounted) await this.ctx.mounts.unmountAll(c.Id, c.keel.mounts ?? []);
       if (networkAttached) await this.ctx.networks.detach(c.Id).catch(() => undefined);
       await this.ctx.logs.stop(c.Id);
-      await storage.unmount(c.Id).catch(() => undefined);
+      if (rootfsMounted) await storage.unmount(c.Id).catch(() => undefined);
       this.attach.endPending(c.Id);
       const message = (err as Error).message;
       const code = startFailureCode(message);
@@ -168,8 +175,11 @@ export class Runner {
     const oom = existsSync(path.join(files.data, 'oom')) || (await this.oomKilled(c));
     await this.ctx.runtimes.get(c.keel.runtime)?.delete(id, { force: true }).catch((err: Error) => this.ctx.log.warn({ id, err: err.message }, 'runtime delete failed'));
     await this.ctx.mounts.unmountAll(id, c.keel.mounts ?? []);
-    await this.ctx.networks.detach(id).catch((err: Error) => this.ctx.log.warn({ id, err: err.message }, 'releasing the network failed'));
-    await this.ctx.storage.get(c.keel.storage)?.unmount(id).catch(() => undefined);
+    // Independent, each waiting on a process (ip, umount): side by side.
+    await Promise.all([
+      this.ctx.networks.detach(id).catch((err: Error) => this.ctx.log.warn({ id, err: err.message }, 'releasing the network failed')),
+      this.ctx.storage.get(c.keel.storage)?.unmount(id).catch(() => undefined),
+    ]);
     await this.ctx.logs.finish(c, files.data, files.log); // every line is in the driver before anyone learns of the exit
     await rm(files.exitFile, { force: true });
     const startedAt = Date.parse(c.State.StartedAt);
