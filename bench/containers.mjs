@@ -24,6 +24,8 @@
  *     started, in each engine (made and removed untimed through the API, concurrency 8).
  *  6. GET /_ping requests per second over 16 keep-alive connections of a raw HTTP/1.1 client, one
  *     request in flight on each; `--ping-seconds` windows of 1 s per engine, after a 1 s warm-up.
+ *     Also the daemon processes' CPU (user + system) per request over each window: the client
+ *     shares the CPUs, so the rate says as much about it as about the engine.
  *  7. `docker inspect <id>` (CLI) and GET /containers/{id}/json (API; a run is the mean of 20
  *     sequential requests) on a running `busybox sleep 3600`.
  *  8. `docker exec <id> true` on that container.

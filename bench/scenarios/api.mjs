@@ -166,5 +166,5 @@ export async function requestRate(socket, urlPath, { conns = 16, seconds = 1 } =
   const cpu = process.cpuUsage(cpu0);
   for (const s of sockets) s.destroy();
   if (failure) throw failure;
-  return { rate: done / elapsed, clientCpu: (cpu.user + cpu.system) / 1e6 / elapsed };
+  return { rate: done / elapsed, clientCpu: (cpu.user + cpu.system) / 1e6 / elapsed, requests: done };
 }

@@ -95,15 +95,40 @@ export async function psScenario({ live, runs, warmups, record }, n = 500) {
 /** Scenario 6: GET /_ping over `conns` keep-alive connections; `windows` interleaved 1 s windows per engine after a 1 s warm-up. */
 export async function pingScenario({ live, record }, { windows = 3, conns = 16 } = {}) {
   const cpu = new Map(live.map((t) => [t, []]));
+  const serverUs = new Map(live.map((t) => [t, []]));
   const rows = await measure(`6 /_ping x${conns} connections, ${windows} x 1 s`, live, windows, 1, async (t) => {
-    const { rate, clientCpu } = await requestRate(t.socket, '/_ping', { conns, seconds: 1 });
+    // The daemon processes' CPU over the window: what one request costs the engine, whatever the
+    // client (which shares the CPUs) lets the rate reach.
+    const daemons = engineProcesses(t.kind, path.dirname(t.socket)).filter((p) => p.cls === 'daemon');
+    const before = daemons.reduce((a, p) => a + cpuTicks(p.pid), 0);
+    const { rate, clientCpu, requests } = await requestRate(t.socket, '/_ping', { conns, seconds: 1 });
+    const ticks = daemons.reduce((a, p) => a + cpuTicks(p.pid), 0) - before;
     cpu.get(t).push(clientCpu);
+    serverUs.get(t).push(ticks / CLK_TCK / requests); // seconds
     return rate;
   });
   // The client's own CPU (cores busy): near 1, it is the client that limits the rate.
-  const details = Object.fromEntries([...cpu].filter(([, xs]) => xs.length).map(([t, xs]) => [t.kind, { clientCpuCores: Number(median(xs).toFixed(2)) }]));
+  const details = Object.fromEntries([...cpu].filter(([, xs]) => xs.length).map(([t, xs]) => [t.kind, {
+    clientCpuCores: Number(median(xs).toFixed(2)), daemonCpuMicrosPerRequest: Number((median(serverUs.get(t)) * 1e6).toFixed(1)),
+  }]));
   console.log(`  client CPU (cores, median): ${Object.entries(details).map(([k, v]) => `${k} ${v.clientCpuCores}`).join(', ')}`);
+  console.log(`  daemon CPU per request (µs, median): ${Object.entries(details).map(([k, v]) => `${k} ${v.daemonCpuMicrosPerRequest}`).join(', ')}`);
   record({ id: 'ping-rate', title: `GET /_ping, keep-alive, concurrency ${conns}`, unit: 'req/s', better: 'higher', perRun: 1, rows, details });
+  const perRequest = [...serverUs].filter(([, xs]) => xs.length).map(([target, samples]) => ({ target, samples }));
+  if (perRequest.length) record({ id: 'ping-cpu', title: 'daemon CPU per GET /_ping', unit: 'µs', perRun: 1, rateUnit: ' req/CPU-s', rows: perRequest });
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const CLK_TCK = 100;
+
+/** utime + stime of `pid` so far, in clock ticks (its threads included); 0 once it is gone. */
+function cpuTicks(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
 }
 
 /**

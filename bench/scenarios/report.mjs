@@ -46,9 +46,10 @@ export async function measure(title, targets, n, warm, run) {
 /** Rows for targets that could not take part (`error` set), to append to a scenario's measured rows. */
 export const failedRows = (targets) => targets.filter((t) => t.error).map((t) => ({ target: t, samples: [], error: t.error }));
 
-const isTime = (unit) => unit === 'ms' || unit === 's';
+const isTime = (unit) => unit === 'µs' || unit === 'ms' || unit === 's';
 
 function fmt(v, unit) {
+  if (unit === 'µs') return `${(v * 1e6).toFixed(1)} µs`;
   if (unit === 'ms') return `${(v * 1000).toFixed(v < 0.001 ? 3 : v < 0.01 ? 2 : 1)} ms`;
   if (unit === 's') return `${v.toFixed(3)} s`;
   if (unit === 'MB') return `${(v / 1e6).toFixed(Math.abs(v) < 10e6 ? 2 : 1)} MB`;

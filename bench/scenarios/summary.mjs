@@ -28,6 +28,7 @@ const LINES = [
   { id: 'ps-500', label: (r) => `docker ps -a, ${c(r).psCount} containers`, target: { ratio: 0.5 } },
   { id: 'ps-500-api', label: (r) => `GET /containers/json?all=1, ${c(r).psCount}` },
   { id: 'ping-rate', label: () => 'GET /_ping requests/s (16 connections)', target: { ratio: 2 } },
+  { id: 'ping-cpu', label: () => 'daemon CPU per GET /_ping' },
   { id: 'inspect-cli', label: () => 'docker inspect (running container)' },
   { id: 'inspect-api', label: () => 'GET /containers/{id}/json' },
   { id: 'exec-true', label: () => 'docker exec <id> true' },
@@ -46,7 +47,7 @@ const LINES = [
 ];
 
 const scenarioOf = (results, bench, id) => results[bench]?.scenarios?.find((s) => s.id === id);
-const isTime = (sc) => sc.unit === 'ms' || sc.unit === 's';
+const isTime = (sc) => sc.unit === 'µs' || sc.unit === 'ms' || sc.unit === 's';
 
 /** A row's figure in the line's metric: seconds, a rate (per second), requests/s or bytes. */
 function figure(sc, r, metric) {
@@ -60,6 +61,7 @@ function show(v, sc, metric) {
   if (sc.unit === 'req/s') return `${Math.round(v)} req/s`;
   if (sc.unit === 'MB') return `${(v / 1e6).toFixed(1)} MB`;
   if (metric === 'rate') return `${v.toFixed(1)}${sc.rateUnit ?? ' /s'}`;
+  if (sc.unit === 'µs') return `${(v * 1e6).toFixed(1)} µs`;
   return v < 10 ? `${(v * 1000).toFixed(v < 0.001 ? 2 : 1)} ms` : `${v.toFixed(2)} s`;
 }
 
