@@ -48,6 +48,18 @@ describe('monitor log tailing', () => {
     expect((await loadPosition(pos))!.offset).toBeGreaterThan(0);
   });
 
+  it('picks up a file the monitor creates after the tailer started, then follows it by inotify', async () => {
+    const got: LogEntry[] = [];
+    const t = new LogTailer(file, pos, async (es) => void got.push(...es), () => undefined);
+    await t.start();
+    await writeFile(file, '2026-01-01T00:00:01Z stdout F first\n');
+    await until(() => got.length === 1);
+    await appendFile(file, '2026-01-01T00:00:02Z stdout F second\n');
+    await until(() => got.length === 2); // well before the 30 s recheck: the watch woke it
+    await t.drainAndStop();
+    expect(text(got)).toBe('stdout:first|stdout:second|');
+  });
+
   it('follows the monitor to its new file after a rotation, finishing the old one first', async () => {
     await writeFile(file, '2026-01-01T00:00:01Z stdout F a\n');
     const got: LogEntry[] = [];

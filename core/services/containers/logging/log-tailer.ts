@@ -81,6 +81,11 @@ export async function loadPosition(file: string): Promise<TailPosition | undefin
   }
 }
 
+/** How often an idle tailer looks at its file without an inotify event (a lost event's bound). */
+const IDLE_RECHECK_MS = 30_000;
+/** How often it looks while the file has no watch (not created yet). */
+const NO_WATCH_POLL_MS = 500;
+
 /** Tails one container's monitor log. */
 export class LogTailer {
   private fh?: FileHandle;
@@ -89,6 +94,8 @@ export class LogTailer {
   private rest = Buffer.alloc(0);
   private watcher?: FSWatcher;
   private wake?: () => void;
+  /** The watcher fired since the loop last read: read again before sleeping. */
+  private signalled = false;
   private stopping = false;
   private loop?: Promise<void>;
   private readonly buf = Buffer.alloc(1 << 20);
@@ -126,10 +133,13 @@ export class LogTailer {
     // inotify watches an inode: a rotated file needs a new watch.
     this.watcher?.close();
     try {
-      this.watcher = watch(this.file, () => this.wake?.());
+      this.watcher = watch(this.file, () => {
+        this.signalled = true;
+        this.wake?.();
+      });
       this.watcher.on('error', () => undefined);
     } catch {
-      this.watcher = undefined; // no file yet: the poll interval covers it
+      this.watcher = undefined; // no file yet: the short poll covers it
     }
   }
 
@@ -159,6 +169,7 @@ export class LogTailer {
   private async run(): Promise<void> {
     try {
       for (;;) {
+        this.signalled = false;
         if (await this.readChunk()) continue;
         if (await this.rotated()) {
           await this.reopen();
@@ -170,9 +181,12 @@ export class LogTailer {
           if (rest.length) await this.deliver(rest);
           return;
         }
+        // inotify wakes the loop when the monitor writes; the timer is only a safety net (or the
+        // way to notice a file that did not exist yet), so an idle container costs nothing.
         await new Promise<void>((resolve) => {
+          if (this.signalled) return resolve();
           this.wake = resolve;
-          setTimeout(resolve, 500).unref();
+          setTimeout(resolve, this.watcher ? IDLE_RECHECK_MS : NO_WATCH_POLL_MS).unref();
         });
         this.wake = undefined;
       }
