@@ -14,6 +14,7 @@ import { networkBackendRef } from '../networks/index.js';
 import { volumeBackendRef } from '../volumes/index.js';
 import { systemHooks } from '../system/index.js';
 import { registerCgroupRoutes } from './cgroups/index.js';
+import { removeCgroup } from './lifecycle/cgroup-cleanup.js';
 import { ContainerService } from './container-service.js';
 import { registerFsRoutes } from './fs/fs-routes.js';
 import { ContainerStore } from './container-store.js';
@@ -104,6 +105,9 @@ export const containersServicePlugin = definePlugin({
       watcher.stop();
       svc.health.stopAll();
       await ctx.logs.stopAll(); // positions saved: the next daemon resumes collecting
+      // keel's own default parent goes when no container is left in it (rmdir fails while one
+      // runs: live restore); a configured `cgroup-parent` is the administrator's and stays.
+      if (!daemon.get<string>('cgroup-parent')) await removeCgroup(ctx.settings.cgroupParent);
     });
   },
 });
