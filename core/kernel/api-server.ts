@@ -41,9 +41,9 @@ function pingHeaders(experimental: boolean): Record<string, string> {
 }
 
 /**
- * `/_ping` answered before routing: clients (and health probes) call it constantly, and it needs
- * nothing from a route (the same headers the routed `/_ping` sends). Prefixes outside the served
- * version range still go through the router for its error.
+ * `/_ping` (GET and HEAD), answered before routing: clients and health probes call it constantly,
+ * and it needs nothing from a route. Prefixes outside the served version range, and other
+ * methods, go on to the router for its error.
  */
 export function pingFastPath(version: string, experimental: boolean): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
   const headers = { 'Api-Version': API_VERSION, Ostype: 'linux', Server: serverHeader(version), ...pingHeaders(experimental), 'Content-Length': '2' };
@@ -62,29 +62,22 @@ export interface ApiApp {
   dispatch(req: http.IncomingMessage, res: http.ServerResponse): void;
 }
 
-type Target = OwnedRoute | 'ping';
-
 /** Builds the router with every route. */
 export function buildApiApp(opts: Omit<ApiServerOptions, 'hosts'>): ApiApp {
   const log = opts.logger.child({ component: 'api' });
   const router = FindMyWay({ maxParamLength: 1024, onBadUrl: () => undefined });
   const noop = () => undefined;
-  router.on(['GET', 'HEAD'], '/_ping', noop, 'ping');
   for (const route of opts.routes) router.on([...route.methods], route.path, noop, route);
   const server = serverHeader(opts.version);
-  const ping = { ...pingHeaders(!!opts.experimental), 'Content-Length': '2' };
+  const ping = pingFastPath(opts.version, !!opts.experimental);
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, reply: { current?: OwnReply }) => {
     const { version, path: url } = splitVersion(req.url ?? '/');
     if (version) checkApiVersion(version);
     const found = router.find(req.method as FindMyWay.HTTPMethod, url);
     if (!found) throw new NotFoundError('page not found');
-    const target = found.store as Target | null;
+    const target = found.store as OwnedRoute | null;
     if (target === null) throw new InvalidArgumentError(`invalid URL: ${url}`);
-    if (target === 'ping') {
-      res.writeHead(200, ping).end(req.method === 'HEAD' ? undefined : 'OK');
-      return;
-    }
     const stash = (req as unknown as RawExtras).keelUpgrade;
     const rawBody = !!target.rawBody;
     const body = rawBody ? undefined : stash ? stash.body : await readJsonBody(req);
@@ -114,6 +107,7 @@ export function buildApiApp(opts: Omit<ApiServerOptions, 'hosts'>): ApiApp {
 
   return {
     dispatch(req, res) {
+      if (ping(req, res)) return;
       res.setHeader('Api-Version', API_VERSION);
       res.setHeader('Ostype', 'linux');
       res.setHeader('Server', server);
@@ -136,8 +130,7 @@ export class ApiServer {
     const server = new ApiServer();
     try {
       for (const host of opts.hosts) {
-        const ping = pingFastPath(opts.version, !!opts.experimental);
-        const httpServer = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => ping(req, res) || app.dispatch(req, res));
+        const httpServer = http.createServer({ maxHeaderSize: 16 * 1024 }, app.dispatch);
         httpServer.headersTimeout = 30_000;
         httpServer.requestTimeout = 0; // streams (events, logs, attach) are long-lived
         httpServer.keepAliveTimeout = 72_000;
