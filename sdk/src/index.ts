@@ -21,3 +21,4 @@ export * from './version.js';
 export * from './platform.js';
 export * from './drivers/index.js';
 export * from './text.js';
+export * from './keyed-queue.js';

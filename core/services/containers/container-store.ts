@@ -5,9 +5,8 @@
  * (`docker ps` works from a consistent snapshot while a slow start is under way).
  */
 import { randomBytes } from 'node:crypto';
-import { ConflictError, InvalidArgumentError, NotFoundError, type StateStore } from '@keel/sdk';
+import { ConflictError, InvalidArgumentError, KeyedQueue, NotFoundError, type StateStore } from '@keel/sdk';
 import type { ContainerRecord } from './container-types.js';
-import { KeyedQueue } from './keyed-queue.js';
 
 const NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 

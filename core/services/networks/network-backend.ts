@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { InvalidArgumentError, NotFoundError, NotSupportedError, type CallOptions, type ConfigService, type Logger } from '@keel/sdk';
+import { InvalidArgumentError, KeyedQueue, NotFoundError, NotSupportedError, type CallOptions, type ConfigService, type Logger } from '@keel/sdk';
 import { createNetns, removeNetns } from '@keel/sdk/netutil';
 import { hostsFile, resolvConfFile } from './container-files.js';
 import type { NetworksService } from './network-service.js';
@@ -33,7 +33,8 @@ export interface BackendDeps {
 /** The backend. */
 export class NetworkBackendImpl implements NetworkBackend {
   private port?: ContainerNetworkPort;
-  private readonly chains = new Map<string, Promise<unknown>>();
+  /** Attach, detach, connect and disconnect of one container, one at a time. */
+  private readonly queue = new KeyedQueue();
 
   constructor(private readonly d: BackendDeps) {}
 
@@ -46,13 +47,6 @@ export class NetworkBackendImpl implements NetworkBackend {
     this.port = port;
   }
 
-  private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.chains.get(id) ?? Promise.resolve()).then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.chains.set(id, tail);
-    void tail.then(() => this.chains.get(id) === tail && this.chains.delete(id));
-    return run;
-  }
 
   findNetwork(ref: string): NetworkInfo | undefined {
     const n = this.d.store.find(ref);
@@ -65,7 +59,7 @@ export class NetworkBackendImpl implements NetworkBackend {
   }
 
   attach(containerId: string, req: AttachRequest, options: CallOptions = {}): Promise<AttachResult> {
-    return this.serial(containerId, async () => {
+    return this.queue.run(containerId, async () => {
       if (this.d.store.sandboxes.has(containerId)) await this.detachLocked(containerId, options);
       const mode = !req.networkMode || req.networkMode === 'default' ? 'bridge' : req.networkMode;
       const { endpoints: _e, portBindings: _p, ...rest } = req;
@@ -130,7 +124,7 @@ export class NetworkBackendImpl implements NetworkBackend {
   }
 
   detach(containerId: string, options: CallOptions = {}): Promise<void> {
-    return this.serial(containerId, () => this.detachLocked(containerId, options));
+    return this.queue.run(containerId, () => this.detachLocked(containerId, options));
   }
 
   private async detachLocked(containerId: string, options: CallOptions): Promise<void> {
@@ -154,7 +148,7 @@ export class NetworkBackendImpl implements NetworkBackend {
   }
 
   connect(containerId: string, network: string, config: EndpointConfigInput, options: CallOptions = {}): Promise<AttachResult> {
-    return this.serial(containerId, async () => {
+    return this.queue.run(containerId, async () => {
       const s = this.running(containerId);
       const n = this.d.service.get(network);
       if (n.driver === 'none' || n.driver === 'host') throw new InvalidArgumentError(`container cannot be connected to network ${n.name} in its network mode`);
@@ -164,7 +158,7 @@ export class NetworkBackendImpl implements NetworkBackend {
   }
 
   disconnect(containerId: string, network: string, options: CallOptions = {}): Promise<AttachResult> {
-    return this.serial(containerId, async () => {
+    return this.queue.run(containerId, async () => {
       const s = this.running(containerId);
       const n = this.d.service.get(network);
       const ep = s.endpoints.find((e) => e.networkId === n.id);

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import {
-  AlreadyExistsError, InvalidArgumentError, NotFoundError,
+  AlreadyExistsError, InvalidArgumentError, KeyedQueue, NotFoundError,
   type CallOptions, type CreateLayerOptions, type LayerChange, type LayerUsage, type Logger, type StorageCapabilities, type StorageDriver,
 } from '@keel/sdk';
 import { assertLayerId, compareTrees, treeUsage } from '@keel/sdk/layers';
@@ -39,7 +39,7 @@ export class VfsDriver implements StorageDriver {
   /** Mount references: there is nothing to mount, but callers pair mount/unmount all the same. */
   private readonly mounts = new Map<string, number>();
   /** Per-layer queue, so two creates of one id cannot interleave their parent record and rename. */
-  private readonly turns = new Map<string, Promise<unknown>>();
+  private readonly turns = new KeyedQueue();
 
   constructor(private readonly opts: VfsDriverOptions) {}
 
@@ -58,13 +58,6 @@ export class VfsDriver implements StorageDriver {
     return path.join(this.opts.root, 'dir', `.${kind}-${randomBytes(6).toString('hex')}`);
   }
 
-  private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const result = (this.turns.get(id) ?? Promise.resolve()).then(fn, fn);
-    const tail = result.catch(() => undefined);
-    this.turns.set(id, tail);
-    void tail.then(() => this.turns.get(id) === tail && this.turns.delete(id));
-    return result;
-  }
 
   /** Deletes what a crash left: half-made copies, half-deleted layers, parent records without a layer. */
   async recover(): Promise<void> {
@@ -98,7 +91,7 @@ export class VfsDriver implements StorageDriver {
     try {
       if (parent) await run('cp', ['-a', '--reflink=auto', '--', parent, tmp], { signal: options.signal });
       else await mkdir(tmp, { mode: 0o755 });
-      await this.serial(id, async () => {
+      await this.turns.run(id, async () => {
         if (await exists(dir)) throw new AlreadyExistsError(`layer ${id} already exists`);
         if (options.parent === undefined) await rm(this.parentFile(id), { force: true });
         else await writeFile(this.parentFile(id), options.parent);
@@ -112,7 +105,7 @@ export class VfsDriver implements StorageDriver {
   async remove(id: string, options: CallOptions = {}): Promise<void> {
     options.signal?.throwIfAborted();
     const dir = this.dir(id);
-    await this.serial(id, async () => {
+    await this.turns.run(id, async () => {
       this.mounts.delete(id);
       const trash = this.scratch('rm');
       try {

@@ -6,10 +6,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConflictError, NotFoundError } from '@keel/sdk';
+import { ConflictError, KeyedQueue, NotFoundError } from '@keel/sdk';
 import type { ContainerRecord } from '../container-types.js';
 import { containerCgroup, hostCgroupLayout } from '../cgroups/index.js';
-import { KeyedQueue } from '../keyed-queue.js';
 import { resizeTerminal } from '../monitor/conmon.js';
 import type { AttachHub } from './attach-hub.js';
 import { containerPaths, publishContainer, type ContainerContext } from './context.js';

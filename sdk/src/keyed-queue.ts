@@ -1,6 +1,7 @@
 /**
- * Runs functions one after another per key (a container id), different keys side by side. A
- * failed function does not stop the ones queued after it; a key's entry goes when its queue drains.
+ * Runs functions one after another per key (a container id, a layer id), different keys side by
+ * side. A failed function does not stop the ones queued after it; a key's entry goes when its
+ * queue drains.
  */
 export class KeyedQueue {
   private readonly tails = new Map<string, Promise<unknown>>();
