@@ -8,13 +8,15 @@ const MIN_BATCH = 128 * 1024;
 
 export class FrameBatch {
   private buf = Buffer.allocUnsafe(MIN_BATCH);
+  /** Where the bytes not yet taken start. */
+  private start = 0;
   private pos = 0;
 
   constructor(private readonly tty: boolean) {}
 
   /** Bytes waiting. */
   get size(): number {
-    return this.pos;
+    return this.pos - this.start;
   }
 
   /** Adds one entry: `prefix` + `line` + a newline when `newline`. */
@@ -39,18 +41,22 @@ export class FrameBatch {
     this.pos = p;
   }
 
-  /** Hands the batch over (the caller owns the bytes) and starts a new one. */
+  /**
+   * Hands the waiting bytes over (the caller owns them: later entries go after them, or into a
+   * new buffer), so following a log one entry at a time does not allocate a batch per entry.
+   */
   take(): Buffer {
-    const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(MIN_BATCH);
-    this.pos = 0;
+    const out = this.buf.subarray(this.start, this.pos);
+    this.start = this.pos;
     return out;
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(MIN_BATCH, (this.pos + n) * 2));
-    this.buf.copy(next, 0, 0, this.pos);
+    const next = Buffer.allocUnsafe(Math.max(MIN_BATCH, (this.size + n) * 2));
+    this.buf.copy(next, 0, this.start, this.pos);
+    this.pos -= this.start;
+    this.start = 0;
     this.buf = next;
   }
 }

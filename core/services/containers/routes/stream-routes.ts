@@ -4,14 +4,10 @@
  */
 import { ConflictError, queryBool, queryString, queryTimestamp, InvalidArgumentError, type HttpRouter } from '@keel/sdk';
 import { Readable } from 'node:stream';
-import { clientSession, frame } from '../attach/client-session.js';
+import { clientSession } from '../attach/client-session.js';
 import type { ContainerService } from '../container-service.js';
 import { containerPaths } from '../lifecycle/context.js';
 import { FrameBatch } from './frame-batch.js';
-import type { LogEntry } from '@keel/sdk';
-
-/** An entry's bytes as `docker logs` prints them: complete lines get their newline back. */
-const entryText = (e: LogEntry) => (e.partial ? Buffer.from(e.line) : Buffer.concat([e.line, Buffer.from('\n')]));
 
 /** Unix nanoseconds as Docker's RFC 3339 timestamp with nanoseconds. */
 export function rfc3339Nano(timeNano: string): string {
@@ -35,11 +31,13 @@ export function registerStreamRoutes(router: HttpRouter, svc: ContainerService):
       const stream = queryBool(req, 'stream');
       const socket = reply.hijack(contentType(tty));
       if (queryBool(req, 'logs')) {
+        const batch = new FrameBatch(tty);
         for await (const e of svc.ctx.logs.read(c, containerPaths(svc.ctx, c.Id).data, {})) {
           if (e.stream === 'stdout' ? !want.stdout : !want.stderr) continue;
-          const text = entryText(e);
-          socket.write(tty ? text : frame(e.stream === 'stdout' ? 1 : 2, text));
+          batch.add(e.stream === 'stdout' ? 1 : 2, '', e.line, !e.partial);
+          if (batch.size >= 64 * 1024) socket.write(batch.take());
         }
+        if (batch.size) socket.write(batch.take());
       }
       if (!stream) {
         socket.end();
