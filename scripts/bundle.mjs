@@ -12,7 +12,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'rolldown';
 
-export const NODE_FLAGS = ['--max-semi-space-size=4'];
+const NODE_FLAGS = ['--max-semi-space-size=4'];
 
 const root = new URL('../', import.meta.url);
 const out = new URL('dist/keeld.mjs', root);

@@ -128,6 +128,15 @@ async function previousNames(configFile: string): Promise<{ linkPrefix: string; 
   return { linkPrefix: bridge?.linkPrefix ?? fresh.linkPrefix, chainPrefix: bridge?.chainPrefix ?? fresh.chainPrefix, bridge: old.bridge ?? fresh.bridge };
 }
 
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited (at once if it had). */
+export async function terminate(p: { proc: ChildProcess; exited: Promise<unknown> }, graceMs: number): Promise<void> {
+  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return;
+  p.proc.kill('SIGTERM');
+  const timer = setTimeout(() => p.proc.kill('SIGKILL'), graceMs);
+  await p.exited;
+  clearTimeout(timer);
+}
+
 export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
   const tmp = options.tmp ?? (await mkdtemp(path.join(tmpdir(), 'keel-e2e-')));
   const socket = path.join(tmp, 'keel.sock');
@@ -170,12 +179,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<Daemon> {
     request: (m, p, b, h) => httpRequest(socket, m, p, b, h),
     async stop() {
       running.delete(daemon);
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await terminate({ proc, exited }, 10_000);
       const code = await exited;
       await cleanupContainers(tmp);
       // keeld removes its bridges and rules at stop when nothing is attached; a test that left a

@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { httpRequest, run, startDaemon, type HttpResult, type RunResult } from './harness.js';
+import { httpRequest, run, startDaemon, terminate, type HttpResult, type RunResult } from './harness.js';
 
 export const dockerdPath = '/usr/sbin/dockerd';
 export const containerdPath = '/usr/bin/containerd';
@@ -66,14 +66,6 @@ function spawnLogged(cmd: string, args: string[], log: { text: string }): { proc
   proc.stderr!.on('data', (c) => (log.text += c));
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
   return { proc, exited };
-}
-
-async function terminate(p: { proc: ChildProcess; exited: Promise<void> }, graceMs: number): Promise<void> {
-  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return;
-  p.proc.kill('SIGTERM');
-  const timer = setTimeout(() => p.proc.kill('SIGKILL'), graceMs);
-  await p.exited;
-  clearTimeout(timer);
 }
 
 /** Mount points under `dir`, deepest first (from /proc/self/mountinfo; octal escapes decoded). */
